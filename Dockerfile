@@ -1,0 +1,60 @@
+# The application image: gunicorn serving Django, with the static files collected in.
+# Build through compose (`docker compose build`), which uses BuildKit for the cache mounts.
+
+ARG PYTHON_IMAGE=python:3.13-slim
+
+# --- Build stage: dependencies from uv.lock into /opt/venv --------------------------------
+FROM ${PYTHON_IMAGE} AS build
+
+ARG UV_VERSION=0.13.9
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
+
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --disable-pip-version-check "uv==${UV_VERSION}"
+
+WORKDIR /app
+# Only the lock and the project file: this layer is rebuilt when dependencies change, not
+# when the code does. --locked fails the build on a stale lock instead of re-locking silently.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    uv sync --locked --no-dev --no-install-project
+
+# --- Runtime stage: no compilers, no uv, a non-root user ----------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+# The user's ids can match the developer's, so that bind mounts keep their ownership.
+ARG UID=1000
+ARG GID=1000
+RUN groupadd --gid "${GID}" app \
+ && useradd --uid "${UID}" --gid app --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin app
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DJANGO_SETTINGS_MODULE=config.settings
+
+COPY --from=build /opt/venv /opt/venv
+
+WORKDIR /app
+# The code stays owned by root: the app user can read it, not change it.
+COPY . .
+
+# Byte-compile once here rather than at every start, and collect the static files so that
+# the image carries its own manifest of hashed names. The secret key below only lets the
+# settings load for collectstatic; it is not used at run time.
+RUN python -m compileall -q /app \
+ && install -d -o app -g app /app/staticfiles
+USER app
+RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v 0
+
+EXPOSE 8001
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/', timeout=2)"]
+
+CMD ["gunicorn", "--config", "python:config.gunicorn", "config.wsgi"]

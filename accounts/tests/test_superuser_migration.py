@@ -1,0 +1,73 @@
+"""The data migration accounts/0002 creates the superuser from DJANGO_SUPERUSER_*."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("accounts", "0001_initial")]
+AFTER = [("accounts", "0002_create_superuser")]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+@pytest.fixture
+def superuser_env(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "boss")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "boss@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-generated-password")
+
+
+@pytest.fixture
+def rerun_migration():
+    """Unapply 0002 (a no-op backwards) so that each test runs it forwards itself."""
+    migrate(BEFORE)
+    yield lambda: migrate(AFTER)
+    migrate(AFTER)
+
+
+def test_creates_a_superuser_of_the_custom_user_model(superuser_env, rerun_migration):
+    rerun_migration()
+    user = get_user_model().objects.get(username="boss")
+    assert user._meta.label == "accounts.User"
+    assert user.is_superuser
+    assert user.is_staff
+    assert user.is_active
+    assert user.email == "boss@example.com"
+    assert user.check_password("a-long-generated-password")
+
+
+def test_is_a_no_op_without_the_environment(rerun_migration):
+    """pytest-env sets the variables empty, as absent ones would be."""
+    rerun_migration()
+    assert not get_user_model().objects.exists()
+
+
+def test_running_again_keeps_the_existing_user_and_its_password(
+    superuser_env, rerun_migration, monkeypatch
+):
+    rerun_migration()
+    user = get_user_model().objects.get(username="boss")
+    user.set_password("changed-by-the-admin-since")
+    user.save()
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "another-password-in-env")
+    migrate(BEFORE)
+    migrate(AFTER)
+
+    assert get_user_model().objects.filter(username="boss").count() == 1
+    assert (
+        get_user_model().objects.get(username="boss").check_password("changed-by-the-admin-since")
+    )
+
+
+def test_is_reversible_and_leaves_the_account_alone(superuser_env, rerun_migration):
+    rerun_migration()
+    migrate(BEFORE)
+    assert get_user_model().objects.filter(username="boss").exists()

@@ -1,0 +1,39 @@
+"""The one configuration reader: environment variable, then `.env` at the project root, then
+the default given where a value is read. Settings and data migrations both read through it."""
+
+from pathlib import Path
+
+from decouple import AutoConfig, UndefinedValueError
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+config = AutoConfig(search_path=BASE_DIR)
+
+
+class MissingSettingError(ImproperlyConfigured):
+    """A required setting has no value; the message names the variable and where to set it."""
+
+
+def required(name: str) -> str:
+    """A setting without a safe default: stop start-up with a message naming the variable."""
+    try:
+        value = config(name)
+    except UndefinedValueError:
+        value = ""
+    if not value:
+        raise MissingSettingError(
+            f"{name} is not set. Set it in the environment or in .env "
+            "(`make env` creates .env from .env.example with fresh secrets)."
+        )
+    return value
+
+
+def secret(name: str) -> str:
+    """A secret, read from the file named by NAME_FILE (Docker secrets) or from NAME itself."""
+    if path := config(f"{name}_FILE", default=""):
+        try:
+            return Path(path).read_text().strip()
+        except OSError as error:
+            raise MissingSettingError(f"{name}_FILE points at {path}: {error.strerror}.") from None
+    return required(name)

@@ -1,0 +1,35 @@
+"""gunicorn settings, read with `gunicorn --config python:config.gunicorn config.wsgi`.
+
+Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
+https://docs.gunicorn.org/en/stable/settings.html
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8001")
+
+# Threads let nginx keep its upstream connections alive (sync workers close every one) and
+# hide the wait on the database; one process per CPU keeps memory flat.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", os.process_cpu_count() or 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+keepalive = 75  # longer than nginx keeps idle upstream connections (60 s), so nginx closes first
+
+timeout = 30
+# On SIGTERM, finish in-flight requests for up to this long (below compose's stop_grace_period).
+graceful_timeout = 20
+# Recycle workers now and then, with jitter, so that a slow leak cannot grow without bound.
+max_requests = 10_000
+max_requests_jitter = 1_000
+
+# Heartbeat files in memory: no disk writes, and the root file system can stay read-only.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 (a tmpfs for gunicorn's own heartbeat files)
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+
+# Logs on stdout/stderr, where Docker collects them.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+
+# nginx is the only client in the stack: trust its X-Forwarded-* headers.
+forwarded_allow_ips = "*"

@@ -1,0 +1,198 @@
+"""
+Settings for the project: one module for every environment.
+
+Every value comes from python-decouple: an environment variable first, then the `.env` file
+at the project root, then the default written here. Production differs from development by
+the values it is given, never by a code path. `.env.example` documents every variable.
+
+https://docs.djangoproject.com/en/6.1/ref/settings/
+"""
+
+import socket
+from pathlib import Path
+
+from decouple import Csv
+
+from config.env import BASE_DIR, config, required, secret
+
+# ---------------------------------------------------------------------------------------------
+# Core
+# https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
+# ---------------------------------------------------------------------------------------------
+
+# SECURITY WARNING: keep the secret key used in production secret!
+SECRET_KEY = secret("DJANGO_SECRET_KEY")
+
+# SECURITY WARNING: don't run with debug turned on in production!
+DEBUG = config("DJANGO_DEBUG", default=False, cast=bool)
+
+# Defaults cover every documented endpoint: nginx (8088), gunicorn (8001), runserver (8000).
+# nginx forwards the client's Host header, so these are the names users type.
+ALLOWED_HOSTS = config("DJANGO_ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1]", cast=Csv())
+CSRF_TRUSTED_ORIGINS = config(
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    default=",".join(
+        f"http://{host}:{port}"
+        for host in ("localhost", "127.0.0.1")
+        for port in (8088, 8001, 8000)
+    ),
+    cast=Csv(),
+)
+
+INSTALLED_APPS = [
+    # Project apps first, so that `ops` can extend Django's own `migrate` command.
+    "accounts",
+    "ops",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------
+# Database
+# https://docs.djangoproject.com/en/6.1/ref/settings/#databases
+# With DJANGO_DB_HOST set (compose sets it to `db`) the app uses PostgreSQL; without it, the
+# embedded default: SQLite in the project folder, so `make run` needs no server at all.
+# ---------------------------------------------------------------------------------------------
+
+DB_HOST = config("DJANGO_DB_HOST", default="")
+
+if DB_HOST:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": DB_HOST,
+            "PORT": config("DJANGO_DB_PORT", default=5432, cast=int),
+            "NAME": config("POSTGRES_DB", default="postgres"),
+            "USER": required("POSTGRES_USER"),
+            "PASSWORD": secret("POSTGRES_PASSWORD"),
+            # Persistent connections, checked before reuse so that the app recovers by itself
+            # after the database restarts.
+            "CONN_MAX_AGE": config("DJANGO_DB_CONN_MAX_AGE", default=60, cast=int),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {
+                "connect_timeout": config("DJANGO_DB_CONNECT_TIMEOUT", default=5, cast=int)
+            },
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": config("DJANGO_SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------------
+# Authentication
+# https://docs.djangoproject.com/en/6.1/topics/auth/customizing/
+# ---------------------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# ---------------------------------------------------------------------------------------------
+# Internationalization
+# ---------------------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = config("DJANGO_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# ---------------------------------------------------------------------------------------------
+# Static files: collected into STATIC_ROOT and served by nginx, never by gunicorn.
+# Hashed names (the manifest) make far-future caching safe.
+# https://docs.djangoproject.com/en/6.1/howto/static-files/deployment/
+# ---------------------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(config("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Security
+# https://docs.djangoproject.com/en/6.1/ref/middleware/#module-django.middleware.security
+# ---------------------------------------------------------------------------------------------
+
+# nginx sets X-Forwarded-Proto; Django trusts it because gunicorn is only reachable through nginx
+# in production.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Cookies only over HTTPS, unless told otherwise (plain-http development and loopback tests).
+SESSION_COOKIE_SECURE = config("DJANGO_SECURE_COOKIES", default=not DEBUG, cast=bool)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# ---------------------------------------------------------------------------------------------
+# Logging: everything to stdout, where Docker collects it.
+# DJANGO_LOG_FORMAT=json gives one JSON object per line for log shippers.
+# ---------------------------------------------------------------------------------------------
+
+LOG_LEVEL = config("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
+        "json": {"()": "config.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": config("DJANGO_LOG_FORMAT", default="plain"),
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Request errors (5xx tracebacks, 4xx warnings) on stdout instead of e-mail to ADMINS.
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# Which container answered, for the health endpoint (useful behind a load balancer).
+HOSTNAME = socket.gethostname()

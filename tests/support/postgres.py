@@ -1,0 +1,139 @@
+"""A throwaway PostgreSQL cluster: initdb in a temporary folder, a free port, gone afterwards.
+
+    python -m tests.support.postgres -- pytest -m "not docker"
+
+runs the command with DJANGO_DB_HOST, DJANGO_DB_PORT and POSTGRES_* pointing at the cluster,
+so that nothing depends on a server that happens to be running on the machine.
+"""
+
+import contextlib
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.binaries import find_postgres_bin
+
+
+@dataclass(frozen=True)
+class Cluster:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def environ(self) -> dict[str, str]:
+        """The variables the settings read to connect to this cluster."""
+        return {
+            "DJANGO_DB_HOST": self.host,
+            "DJANGO_DB_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_DB": self.database,
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root; CI runs as root, so drop to `postgres`.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    initdb, pg_ctl = find_postgres_bin("initdb"), find_postgres_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        sys.exit("PostgreSQL is not installed: apt-get install postgresql")
+    workdir = Path(tempfile.mkdtemp(prefix="throwaway-pg-"))
+    if os.geteuid() == 0:
+        postgres = pwd.getpwnam("postgres")
+        os.chown(workdir, postgres.pw_uid, postgres.pw_gid)
+    data, sockets = workdir / "data", workdir
+    superuser_password = secrets.token_urlsafe(16)
+    cluster = Cluster("127.0.0.1", free_port(), "app", secrets.token_urlsafe(16), "app")
+    pwfile = workdir / "pwfile"
+    pwfile.write_text(superuser_password)
+    if os.geteuid() == 0:
+        os.chown(pwfile, postgres.pw_uid, postgres.pw_gid)
+    run = lambda command: subprocess.run(  # noqa: E731
+        _as_postgres_user(command), check=True, stdout=subprocess.DEVNULL
+    )
+    run(
+        [
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "--no-sync",
+        ]
+    )
+    # Durability is not under test here: fsync off makes the suite much faster.
+    options = (
+        f"-p {cluster.port} -k {sockets} -c listen_addresses=127.0.0.1 "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    run([pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "server.log"), "-w", "start"])
+    try:
+        env = {**os.environ, "PGPASSWORD": superuser_password}
+        # Statements on stdin, one transaction each, so that no password sits on a command line.
+        sql = (
+            f"CREATE ROLE {cluster.user} LOGIN CREATEDB PASSWORD '{cluster.password}';\n"
+            f"CREATE DATABASE {cluster.database} OWNER {cluster.user};\n"
+        )
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                cluster.host,
+                "-p",
+                str(cluster.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-f",
+                "-",
+            ],
+            check=True,
+            env=env,
+            input=sql,
+            text=True,
+        )
+        yield cluster
+    finally:
+        run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"])
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[argv.index("--") + 1 :] if "--" in argv else argv
+    if not command:
+        sys.exit(__doc__)
+    with throwaway_cluster() as cluster:
+        print(f"throwaway PostgreSQL on {cluster.host}:{cluster.port}", flush=True)
+        return subprocess.run(command, env={**os.environ, **cluster.environ()}).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

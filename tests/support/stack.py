@@ -1,0 +1,195 @@
+"""The production-like stack without Docker: the project's gunicorn settings and nginx config,
+on loopback, in front of PostgreSQL. What runs is what the containers run; only addresses
+and paths differ."""
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import requests
+
+from tests.support.binaries import require
+from tests.support.postgres import free_port
+from tests.support.project import ROOT, clean_environ, manage
+
+NGINX_SITE = ROOT / "docker" / "nginx" / "default.conf"
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str  # through nginx
+    gunicorn_url: str  # gunicorn directly, as nginx reaches it
+    username: str
+    password: str
+    env: dict[str, str]
+    logs: Path
+
+    def log(self, name: str) -> str:
+        return (self.logs / name).read_text(errors="replace")
+
+
+def postgres_environ() -> dict[str, str]:
+    """The cluster that `make test-postgres` started, or a failure saying how to get one."""
+    keys = ("DJANGO_DB_HOST", "DJANGO_DB_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+    if not os.environ.get("DJANGO_DB_HOST"):
+        require(
+            None,
+            "A PostgreSQL cluster for this test (run it with `make test-postgres`)",
+            "postgresql",
+        )
+    return {key: os.environ[key] for key in keys}
+
+
+def render_nginx_site(*, listen_port: int, upstream: str, static_root: Path) -> str:
+    """The project's nginx site with loopback addresses in place of the compose names."""
+    site = NGINX_SITE.read_text()
+    for old, new in {
+        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+        "server web:8001;": f"server {upstream};",
+        "alias /srv/static/;": f"alias {static_root}/;",
+    }.items():
+        assert site.count(old) == 1, f"{NGINX_SITE} no longer contains {old!r}"
+        site = site.replace(old, new)
+    return site
+
+
+def nginx_main_config(workdir: Path, site: Path) -> str:
+    user = "user root root;" if os.geteuid() == 0 else ""
+    temp = "\n".join(
+        f"    {kind}_temp_path {workdir}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""{user}
+daemon off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log notice;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {workdir}/nginx-access.log;
+{temp}
+    include {site};
+}}
+"""
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited early:\n{log.read_text()}")
+        with contextlib.suppress(requests.ConnectionError):
+            requests.get(url, timeout=2)
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], log: Path, ready_url: str):
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(ready_url, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path):
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:config.gunicorn",
+        "config.wsgi",
+    ]
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    return running(command, env, log, f"http://127.0.0.1:{port}/health/")
+
+
+@contextlib.contextmanager
+def production_like_stack(workdir: Path) -> Iterator[Stack]:
+    nginx = require(
+        shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx"),
+        "nginx",
+        "nginx",
+    )
+    database = postgres_environ()
+    name = f"stack_{secrets.token_hex(4)}"
+    admin = {
+        "host": database["DJANGO_DB_HOST"],
+        "port": database["DJANGO_DB_PORT"],
+        "user": database["POSTGRES_USER"],
+        "password": database["POSTGRES_PASSWORD"],
+        "dbname": database["POSTGRES_DB"],
+        "autocommit": True,
+    }
+    with psycopg.connect(**admin) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    username, password = "admin", secrets.token_urlsafe(18)
+    static_root = workdir / "static"
+    env = clean_environ(
+        **{**database, "POSTGRES_DB": name},
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_DEBUG="False",
+        # Plain http on loopback: production behind TLS keeps secure cookies on.
+        DJANGO_SECURE_COOKIES="False",
+        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_SUPERUSER_USERNAME=username,
+        DJANGO_SUPERUSER_EMAIL="admin@example.com",
+        DJANGO_SUPERUSER_PASSWORD=password,
+    )
+    try:
+        # What the migrate job does in the containers.
+        manage("migrate", "--no-input", env=env)
+        manage("collectstatic", "--no-input", env=env)
+
+        gunicorn_port, nginx_port = free_port(), free_port()
+        site = workdir / "site.conf"
+        site.write_text(
+            render_nginx_site(
+                listen_port=nginx_port,
+                upstream=f"127.0.0.1:{gunicorn_port}",
+                static_root=static_root,
+            )
+        )
+        main = workdir / "nginx.conf"
+        main.write_text(nginx_main_config(workdir, site))
+        nginx_command = [nginx, "-c", str(main), "-e", str(workdir / "nginx-error.log")]
+        with (
+            start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
+            running(
+                nginx_command,
+                env,
+                workdir / "nginx.log",
+                f"http://127.0.0.1:{nginx_port}/nginx-health",
+            ),
+        ):
+            yield Stack(
+                url=f"http://127.0.0.1:{nginx_port}",
+                gunicorn_url=f"http://127.0.0.1:{gunicorn_port}",
+                username=username,
+                password=password,
+                env=env,
+                logs=workdir,
+            )
+    finally:
+        with psycopg.connect(**admin) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,164 @@
+"""Configuration: environment, then .env, then defaults; clear errors; `make env`."""
+
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+from decouple import Config, RepositoryEnv
+
+from tests.support.project import ROOT, clean_environ, manage
+
+PRINT_SETTINGS = (
+    "from django.conf import settings; "
+    "print(settings.ALLOWED_HOSTS, settings.DEBUG, settings.DATABASES['default']['ENGINE'])"
+)
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """The project's code in a folder of its own, so that a .env there is the only one read."""
+    copy = tmp_path / "project"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            ".tools",
+            "*.sqlite3",
+            ".env",
+            "staticfiles",
+            "__pycache__",
+            ".*_cache",
+            "tests",
+        ),
+    )
+    return copy
+
+
+def settings_line(project, **environ):
+    return manage(
+        "shell", "--no-imports", "-c", PRINT_SETTINGS, env=clean_environ(**environ), cwd=project
+    )
+
+
+def test_missing_secret_key_stops_start_up_with_one_clear_line(project_copy):
+    """Without DJANGO_SECRET_KEY anywhere, manage.py exits non-zero naming the variable."""
+    result = manage("check", env=clean_environ(), cwd=project_copy, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DJANGO_SECRET_KEY is not set. Set it in the environment or in "
+        ".env (`make env` creates .env from .env.example with fresh secrets)."
+    ]
+
+
+def test_missing_database_password_is_named_when_postgres_is_configured(project_copy):
+    result = manage(
+        "check",
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50, DJANGO_DB_HOST="db", POSTGRES_USER="app"),
+        cwd=project_copy,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secret_can_come_from_a_file(project_copy, tmp_path):
+    """DJANGO_SECRET_KEY_FILE (Docker secrets) is read when DJANGO_SECRET_KEY is absent."""
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text("s" * 50 + "\n")
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env=clean_environ(DJANGO_SECRET_KEY_FILE=str(secret_file)),
+        cwd=project_copy,
+    )
+    assert result.stdout.strip() == "s" * 50
+
+
+def test_defaults_apply_without_env_or_dotenv(project_copy):
+    """Only the secret given: DEBUG off, SQLite, hosts for every documented endpoint."""
+    result = settings_line(project_copy, DJANGO_SECRET_KEY="k" * 50)
+    assert result.stdout.strip() == (
+        "['localhost', '127.0.0.1', '[::1]'] False django.db.backends.sqlite3"
+    )
+
+
+def test_dotenv_overrides_defaults_and_environment_overrides_dotenv(project_copy):
+    (project_copy / ".env").write_text(
+        f"DJANGO_SECRET_KEY={'k' * 50}\nDJANGO_ALLOWED_HOSTS=from-dotenv.example\n"
+        "DJANGO_DEBUG=True\n"
+    )
+    from_dotenv = settings_line(project_copy)
+    assert from_dotenv.stdout.strip() == "['from-dotenv.example'] True django.db.backends.sqlite3"
+
+    from_env = settings_line(
+        project_copy, DJANGO_ALLOWED_HOSTS="from-env.example", DJANGO_DEBUG="False"
+    )
+    assert from_env.stdout.strip() == "['from-env.example'] False django.db.backends.sqlite3"
+
+
+def test_database_host_switches_to_postgresql(project_copy):
+    result = settings_line(
+        project_copy,
+        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_DB_HOST="db",
+        POSTGRES_USER="app",
+        POSTGRES_PASSWORD="pw",
+    )
+    assert result.stdout.strip().endswith("django.db.backends.postgresql")
+
+
+def make_env(target):
+    return subprocess.run(
+        [sys.executable, "scripts/make_env.py", "--target", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_make_env_fills_every_secret_and_documents_every_variable(tmp_path):
+    target = tmp_path / ".env"
+    make_env(target)
+    values = RepositoryEnv(str(target)).data
+    example = (ROOT / ".env.example").read_text()
+    for name in (
+        "DJANGO_SECRET_KEY",
+        "POSTGRES_PASSWORD",
+        "DJANGO_SUPERUSER_PASSWORD",
+        "PGADMIN_DEFAULT_PASSWORD",
+    ):
+        assert f"\n{name}=\n" in example, f"{name} must be left empty in .env.example"
+        assert len(values[name]) >= 20, f"{name} was not generated"
+    assert len(values["DJANGO_SECRET_KEY"]) >= 50
+    assert len({values[n] for n in values if "PASSWORD" in n or "SECRET" in n}) == 4
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    # What the example shows, the .env keeps: the same variables, in the same order.
+    assert [line.split("=")[0] for line in target.read_text().splitlines()] == [
+        line.split("=")[0] for line in example.splitlines()
+    ]
+    assert Config(RepositoryEnv(str(target)))("POSTGRES_USER") == "django"
+
+
+def test_make_env_never_overwrites_an_existing_env(tmp_path):
+    target = tmp_path / ".env"
+    target.write_text("DJANGO_SECRET_KEY=mine\n")
+    result = make_env(target)
+    assert target.read_text() == "DJANGO_SECRET_KEY=mine\n"
+    assert "left unchanged" in result.stdout
+
+
+def test_make_env_generates_different_secrets_each_time(tmp_path):
+    make_env(tmp_path / "a.env")
+    make_env(tmp_path / "b.env")
+    a = RepositoryEnv(str(tmp_path / "a.env")).data
+    b = RepositoryEnv(str(tmp_path / "b.env")).data
+    assert a["DJANGO_SECRET_KEY"] != b["DJANGO_SECRET_KEY"]
+    assert a["POSTGRES_PASSWORD"] != b["POSTGRES_PASSWORD"]

@@ -1,0 +1,143 @@
+"""The production-like stack without Docker: real gunicorn, real nginx with the project's
+config, real PostgreSQL. What a user meets on port 8088, checked on loopback."""
+
+import re
+from http import HTTPStatus
+
+import pytest
+import requests
+
+from tests.support.postgres import free_port
+from tests.support.project import clean_environ
+from tests.support.stack import start_gunicorn
+
+pytestmark = pytest.mark.stack
+
+
+def stylesheet_url(page: str) -> str:
+    match = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
+    assert match, "the admin page links no hashed base.css"
+    return match[1]
+
+
+def test_admin_login_page_is_served_through_nginx(stack):
+    response = requests.get(f"{stack.url}/admin/login/", timeout=5)
+    assert response.status_code == HTTPStatus.OK
+    assert response.headers["Server"] == "nginx"  # server_tokens off: no version
+    assert "Django administration" in response.text
+
+
+def test_admin_css_is_served_by_nginx_not_django(stack):
+    page = requests.get(f"{stack.url}/admin/login/", timeout=5).text
+    path = stylesheet_url(page)
+
+    through_nginx = requests.get(f"{stack.url}{path}", timeout=5)
+    assert through_nginx.status_code == HTTPStatus.OK
+    assert through_nginx.headers["Content-Type"] == "text/css"
+    assert through_nginx.headers["Server"] == "nginx"
+    # A hashed name never changes: browsers may keep it forever.
+    assert "immutable" in through_nginx.headers["Cache-Control"]
+    assert "max-age=315360000" in through_nginx.headers["Cache-Control"]
+
+    # gunicorn itself does not serve static files: had nginx passed the request on, it
+    # would have been a 404.
+    assert requests.get(f"{stack.gunicorn_url}{path}", timeout=5).status_code == (
+        HTTPStatus.NOT_FOUND
+    )
+
+
+def test_static_files_are_gzipped_for_clients_that_accept_it(stack):
+    page = requests.get(f"{stack.url}/admin/login/", timeout=5).text
+    response = requests.get(
+        f"{stack.url}{stylesheet_url(page)}", headers={"Accept-Encoding": "gzip"}, timeout=5
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_static_root_cannot_be_escaped(stack):
+    for path in ("/static/../nginx.conf", "/static/..%2fnginx.conf", "/static../nginx.conf"):
+        response = requests.get(f"{stack.url}{path}", timeout=5)
+        assert "worker_processes" not in response.text, path
+
+
+def test_superuser_logs_in_through_nginx_with_csrf(stack):
+    """The browser's Origin is http://127.0.0.1:<nginx port>: Django must see the same host,
+    which only holds if nginx forwards the Host header with its port."""
+    session = requests.Session()
+    login = session.get(f"{stack.url}/admin/login/", timeout=5)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)[1]
+    response = session.post(
+        f"{stack.url}/admin/login/?next=/admin/",
+        data={
+            "csrfmiddlewaretoken": token,
+            "username": stack.username,
+            "password": stack.password,
+            "next": "/admin/",
+        },
+        headers={"Origin": stack.url, "Referer": f"{stack.url}/admin/login/"},
+        timeout=5,
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.url == f"{stack.url}/admin/"
+    assert "Site administration" in response.text
+
+
+def test_a_post_without_csrf_token_is_refused(stack):
+    response = requests.post(
+        f"{stack.url}/admin/login/",
+        data={"username": stack.username, "password": stack.password},
+        timeout=5,
+    )
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_health_through_nginx(stack):
+    response = requests.get(f"{stack.url}/health/", timeout=5)
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["database"] == "ok"
+
+
+def test_gunicorn_logs_requests_on_stdout_without_secrets(stack):
+    requests.get(f"{stack.url}/admin/login/", timeout=5)
+    log = stack.log("gunicorn.log")
+    assert re.search(r'"GET /admin/login/ HTTP/1\.[01]" 200', log)
+    assert stack.password not in log
+    assert stack.env["DJANGO_SECRET_KEY"] not in log
+
+
+def test_health_answers_503_while_the_database_is_unreachable(tmp_path, stack):
+    """A real gunicorn whose database port has nothing behind it."""
+    env = {**stack.env, "DJANGO_DB_PORT": str(free_port()), "DJANGO_DB_CONNECT_TIMEOUT": "1"}
+    port = free_port()
+    with start_gunicorn(env, port, tmp_path / "gunicorn.log"):
+        response = requests.get(f"http://127.0.0.1:{port}/health/", timeout=10)
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json()["database"] == "unavailable"
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support.project import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:config.gunicorn",
+            "--bind",
+            f"127.0.0.1:{free_port()}",
+            "config.wsgi",
+        ],
+        cwd=tmp_path,
+        env={**clean_environ(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Configuration error: DJANGO_SECRET_KEY is not set." in result.stderr
+    assert "Traceback" not in result.stderr

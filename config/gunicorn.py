@@ -15,6 +15,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", os.process_cpu_count() or 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 keepalive = 75  # longer than nginx keeps idle upstream connections (60 s), so nginx closes first
 
+# Development (compose.override.yaml) reloads on code changes. Otherwise the app is loaded
+# once in the master before forking: workers start faster and share memory, and a
+# configuration error stops the master with one line instead of failing in every worker.
+reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes"}
+preload_app = not reload
+
 timeout = 30
 # On SIGTERM, finish in-flight requests for up to this long (below compose's stop_grace_period).
 graceful_timeout = 20
@@ -25,6 +31,9 @@ max_requests_jitter = 1_000
 # Heartbeat files in memory: no disk writes, and the root file system can stay read-only.
 SHARED_MEMORY = "/dev/shm"  # noqa: S108 (a tmpfs for gunicorn's own heartbeat files)
 worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+
+# No runtime control socket: nothing here uses it, and it would need a writable home.
+control_socket_disable = True
 
 # Logs on stdout/stderr, where Docker collects them.
 accesslog = "-"

@@ -53,7 +53,7 @@ def render_nginx_site(*, listen_port: int, upstream: str, static_root: Path) -> 
     site = NGINX_SITE.read_text()
     for old, new in {
         "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
-        "server web:8001;": f"server {upstream};",
+        "server web:8001 resolve;": f"server {upstream};",
         "alias /srv/static/;": f"alias {static_root}/;",
     }.items():
         assert site.count(old) == 1, f"{NGINX_SITE} no longer contains {old!r}"

@@ -1,14 +1,19 @@
 """The one configuration reader: environment variable, then `.env` at the project root, then
 the default given where a value is read. Settings and data migrations both read through it."""
 
+import os
 from pathlib import Path
 
-from decouple import AutoConfig, UndefinedValueError
+from decouple import Config, RepositoryEmpty, RepositoryEnv, UndefinedValueError
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = BASE_DIR / ".env"
 
-config = AutoConfig(search_path=BASE_DIR)
+# `make env` makes .env readable by its owner only. The development container runs as another
+# user and sees it through the bind mount without being able to read it; compose hands it the
+# same values as environment variables, so there the file is rightly skipped.
+config = Config(RepositoryEnv(ENV_FILE) if os.access(ENV_FILE, os.R_OK) else RepositoryEmpty())
 
 
 class MissingSettingError(ImproperlyConfigured):

@@ -142,3 +142,10 @@ def test_gunicorn_refuses_to_start_without_a_secret_key():
         "Configuration error: DJANGO_SECRET_KEY is not set. Set it in the environment or in "
         ".env (`make env` creates .env from .env.example with fresh secrets)."
     ]
+
+
+def test_dotfiles_under_static_are_not_served(stack):
+    """collectstatic's lock file sits in the static root; nginx keeps it to itself."""
+    assert (stack.logs / "static" / ".collectstatic.lock").exists()
+    response = requests.get(f"{stack.url}/static/.collectstatic.lock", timeout=5)
+    assert response.status_code == HTTPStatus.NOT_FOUND

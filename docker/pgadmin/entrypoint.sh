@@ -1,11 +1,12 @@
 #!/bin/sh
 # Writes the `db` server definition and its password file from the environment, then hands
-# over to the image's own entrypoint, which imports servers.json on its first start.
+# over to the image's own entrypoint. That entrypoint imports servers.json and PGPASS_FILE
+# only on pgAdmin's first start (an empty pgadmin-data volume): after changing the database
+# password, `docker compose down` and `docker volume rm <project>_pgadmin-data`.
 set -eu
 
-pgpass=/var/lib/pgadmin/pgpass
 umask 077
-printf 'db:5432:*:%s:%s\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" > "$pgpass"
+printf 'db:5432:*:%s:%s\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" > "$PGPASS_FILE"
 cat > "$PGADMIN_SERVER_JSON_FILE" <<JSON
 {
   "Servers": {
@@ -17,7 +18,7 @@ cat > "$PGADMIN_SERVER_JSON_FILE" <<JSON
       "MaintenanceDB": "$POSTGRES_DB",
       "Username": "$POSTGRES_USER",
       "SSLMode": "prefer",
-      "PassFile": "$pgpass"
+      "PassFile": "/.pgpass"
     }
   }
 }

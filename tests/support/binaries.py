@@ -21,7 +21,7 @@ def require(path: str | None, what: str, package: str) -> str:
     saying what to install, elsewhere."""
     if path:
         return path
-    message = f"{what} is not installed: apt-get install {package}"
+    message = f"{what} is not available: apt-get install {package}"
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)

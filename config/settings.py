@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     # Project apps first, so that `ops` can extend Django's own `migrate` command.
     "accounts",
     "ops",
+    # The example app; todo/README.md says how to remove it.
+    "todo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -122,6 +124,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ---------------------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+
+# Django's own sign-in and sign-out views (config/urls.py); pages that need a user send
+# visitors to sign in, and back where they were afterwards.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,36 @@
+"""Test data in plain functions: each makes one valid object with whatever the test names."""
+
+from itertools import count
+
+from accounts.models import User
+from todo import services
+from todo.models import Item, TodoList
+
+PASSWORD = "a-test-password-1234"
+_serial = count(1)
+
+
+def make_user(username: str | None = None) -> User:
+    return User.objects.create_user(username=username or f"user{next(_serial)}", password=PASSWORD)
+
+
+def make_list(*, owner: User | None = None, name: str = "Groceries") -> TodoList:
+    return services.todo_list_create(owner=owner or make_user(), name=name)
+
+
+def make_item(
+    *, todo_list: TodoList | None = None, title: str = "Milk", state: str = Item.State.TODO
+) -> Item:
+    item = services.item_create(todo_list=todo_list or make_list(), title=title)
+    if state != item.state:
+        services.item_set_state(item=item, state=state)
+    return item
+
+
+def make_items(todo_list: TodoList, number: int) -> list[Item]:
+    """Many items at once, in every state, positioned as the services would."""
+    states = list(Item.State)
+    return Item.objects.bulk_create(
+        Item(todo_list=todo_list, title=f"Item {i}", state=states[i % 3], position=i)
+        for i in range(number)
+    )

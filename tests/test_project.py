@@ -1,5 +1,7 @@
 """The project is consistent: system checks pass and no model change lacks a migration."""
 
+import secrets
+
 from tests.support.project import clean_environ, manage
 
 
@@ -22,3 +24,23 @@ def test_no_model_change_lacks_a_migration():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deployment_checks_pass_with_production_settings():
+    """What the base compose file runs: DEBUG off, PostgreSQL, a generated secret."""
+    env = clean_environ(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_DB_HOST="db",
+        POSTGRES_USER="django",
+        POSTGRES_PASSWORD=secrets.token_urlsafe(24),
+    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deployment_checks_catch_a_weak_secret_key():
+    env = clean_environ(DJANGO_SECRET_KEY="short", DJANGO_DB_HOST="")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, check=False)
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr

@@ -4,6 +4,7 @@ config, real PostgreSQL. What a user meets on port 8088, checked on loopback."""
 import re
 import subprocess
 import sys
+import time
 from http import HTTPStatus
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 
 from tests.support.postgres import free_port
 from tests.support.project import ROOT, clean_environ
-from tests.support.stack import start_gunicorn
+from tests.support.stack import start_gunicorn, start_nginx
 
 pytestmark = pytest.mark.stack
 
@@ -149,3 +150,45 @@ def test_dotfiles_under_static_are_not_served(stack):
     assert (stack.logs / "static" / ".collectstatic.lock").exists()
     response = requests.get(f"{stack.url}/static/.collectstatic.lock", timeout=5)
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_sign_in_posts_are_rate_limited_per_client(stack, tmp_path):
+    """A private nginx (its own rate-limit zone) in front of the stack's gunicorn."""
+    port = free_port()
+    upstream = stack.gunicorn_url.removeprefix("http://")
+    with start_nginx(tmp_path / "nginx", port, upstream, stack.logs / "static"):
+        url = f"http://127.0.0.1:{port}/accounts/login/"
+        statuses = [requests.post(url, data={}, timeout=5).status_code for _ in range(20)]
+        # The burst passes (and meets Django's CSRF check); the rest is refused by nginx.
+        assert statuses[:10] == [HTTPStatus.FORBIDDEN] * 10
+        assert HTTPStatus.TOO_MANY_REQUESTS in statuses[11:]
+        # Reading the form is never limited.
+        assert requests.get(url, timeout=5).status_code == HTTPStatus.OK
+
+
+def test_nginx_answers_a_clear_503_at_once_when_no_web_answers(tmp_path):
+    port = free_port()
+    with start_nginx(tmp_path / "nginx", port, f"127.0.0.1:{free_port()}", tmp_path):
+        started = time.monotonic()
+        response = requests.get(f"http://127.0.0.1:{port}/admin/login/", timeout=10)
+        elapsed = time.monotonic() - started
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.headers["Retry-After"] == "5"
+    assert "starting or restarting" in response.text
+    assert elapsed < 5, "nginx must not hang when web is down"
+
+
+def test_static_files_carry_security_headers(stack):
+    page = requests.get(f"{stack.url}/admin/login/", timeout=5).text
+    css = requests.get(f"{stack.url}{stylesheet_url(page)}", timeout=5)
+    assert css.headers["X-Content-Type-Options"] == "nosniff"
+    assert css.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_carry_a_content_security_policy(stack):
+    response = requests.get(f"{stack.url}/admin/login/", timeout=5)
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Frame-Options"] == "DENY"

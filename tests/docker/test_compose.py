@@ -35,6 +35,14 @@ from tests.docker.conftest import (
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("project")]
 
+# Every service's logs, kept before each `down` removes them, for the secrets check at the end.
+service_logs: list[str] = []
+
+
+def down(files=DEV):
+    service_logs.append(compose("logs", "--no-color", files=files).stdout)
+    compose("down", files=files)
+
 
 def stylesheet_url(page: str) -> str:
     match = re.search(r'href="(/static/admin/css/base(?:\.[0-9a-f]{12})?\.css)"', page)
@@ -79,7 +87,9 @@ def test_image_serves_without_any_bind_mount(dotenv):
             f"{docker('logs', name, check=False).stderr}",
         )
         # DEBUG is off: the page's static URLs come from the manifest baked into the image.
-        page = requests.get(f"{url}/admin/login/", timeout=5)
+        page = requests.get(
+            f"{url}/admin/login/", headers={"X-Forwarded-Proto": "https"}, timeout=5
+        )
         assert page.status_code == HTTPStatus.OK
         assert re.search(r"/static/admin/css/base\.[0-9a-f]{12}\.css", page.text)
     finally:
@@ -237,7 +247,7 @@ def test_data_survives_down_and_up(dotenv):
         "-c",
         f"from accounts.models import User; User.objects.create(username='{username}')",
     )
-    compose("down")
+    down()
     compose("up", "--detach", "--wait", "--wait-timeout", "180", timeout=240)
     assert run_sql(f"SELECT count(*) FROM accounts_user WHERE username = '{username}';") == "1"
     response = admin_login(dotenv["DJANGO_SUPERUSER_USERNAME"], dotenv["DJANGO_SUPERUSER_PASSWORD"])
@@ -248,7 +258,7 @@ def test_data_survives_down_and_up(dotenv):
 
 
 def test_production_mode_has_no_development_parts():
-    compose("down")
+    down()
     started = time.monotonic()
     compose("up", "--detach", "--wait", "--wait-timeout", "180", files=PROD, timeout=240)
     print(f"compose up --wait (production): {time.monotonic() - started:.1f}s")
@@ -261,19 +271,50 @@ def test_production_mode_has_no_development_parts():
     assert http_status("http://127.0.0.1:8080/misc/ping") is None
 
 
-def test_production_mode_has_debug_off_and_serves_static_files():
-    missing = requests.get(f"{NGINX}/no-such-page/", timeout=10)
+def test_production_mode_redirects_plain_http_and_has_debug_off():
+    """In production TLS ends in front of nginx; without it, Django sends browsers to https."""
+    plain = requests.get(f"{NGINX}/admin/login/", allow_redirects=False, timeout=10)
+    assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert plain.headers["Location"] == "https://127.0.0.1:8088/admin/login/"
+
+    # What a TLS-terminating proxy in front of nginx sends along.
+    behind_tls = {"X-Forwarded-Proto": "https"}
+    missing = requests.get(f"{NGINX}/no-such-page/", headers=behind_tls, timeout=10)
     assert missing.status_code == HTTPStatus.NOT_FOUND
     assert "DEBUG = True" not in missing.text
     assert "Traceback" not in missing.text
 
-    page = requests.get(f"{NGINX}/admin/login/", timeout=10)
+    page = requests.get(f"{NGINX}/admin/login/", headers=behind_tls, timeout=10)
+    assert page.status_code == HTTPStatus.OK
+    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    assert "csrftoken" in page.headers["Set-Cookie"]
+    assert "Secure" in page.headers["Set-Cookie"]
+
+
+def test_production_mode_serves_hashed_static_files():
+    page = requests.get(f"{NGINX}/admin/login/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     css_path = stylesheet_url(page.text)
     assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), "production serves hashed names"
     css = requests.get(f"{NGINX}{css_path}", timeout=10)
     assert css.status_code == HTTPStatus.OK
     assert css.headers["Content-Type"] == "text/css"
     assert "immutable" in css.headers["Cache-Control"]
+
+
+def test_production_containers_are_hardened():
+    web = compose("ps", "--quiet", "web", files=PROD).stdout.split()[0]
+    assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
+    assert compose("exec", "-T", "web", "touch", "/app/x", files=PROD, check=False).returncode != 0
+    for service in ("db", "web", "nginx"):
+        container = compose("ps", "--quiet", service, files=PROD).stdout.split()[0]
+        options = docker(
+            "inspect",
+            "-f",
+            "{{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}",
+            container,
+        ).stdout
+        assert "no-new-privileges:true" in options, service
+        assert '"ALL"' in options, service
 
 
 def test_scaled_web_shares_the_load_without_errors():
@@ -316,3 +357,25 @@ def test_scaled_web_shares_the_load_without_errors():
     )
     print(f"--scale web=3: {sum(answered.values())} requests, {dict(answered)}")
     assert failures == []
+
+
+def test_no_secret_in_the_image_nor_in_any_log(dotenv, tmp_path):
+    """The generated secrets of .env appear neither in the image's layers nor in the logs of
+    every service of the runs above."""
+    generated = [
+        dotenv[name]
+        for name in (
+            "DJANGO_SECRET_KEY",
+            "POSTGRES_PASSWORD",
+            "DJANGO_SUPERUSER_PASSWORD",
+            "PGADMIN_DEFAULT_PASSWORD",
+        )
+    ]
+    image = tmp_path / "image.tar"
+    docker("save", "--output", str(image), WEB_IMAGE, timeout=300)
+    layers = subprocess.run(["tar", "-xOf", str(image)], capture_output=True, timeout=300).stdout
+    logs = "\n".join([*service_logs, compose("logs", "--no-color", files=PROD).stdout])
+    assert logs.count("GET /health/") > 0, "the logs under test are empty"
+    for value in generated:
+        assert value.encode() not in layers
+        assert value not in logs

@@ -123,13 +123,25 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
     return running(command, env, log, f"http://127.0.0.1:{port}/health/")
 
 
-@contextlib.contextmanager
-def production_like_stack(workdir: Path) -> Iterator[Stack]:
+def start_nginx(workdir: Path, port: int, upstream: str, static_root: Path):
+    """Debian's nginx with the project's site config, in front of `upstream`."""
     nginx = require(
-        shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx"),
-        "nginx",
-        "nginx",
+        shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin"), "nginx", "nginx"
     )
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = workdir / "site.conf"
+    site.write_text(render_nginx_site(listen_port=port, upstream=upstream, static_root=static_root))
+    main = workdir / "nginx.conf"
+    main.write_text(nginx_main_config(workdir, site))
+    command = [nginx, "-c", str(main), "-e", str(workdir / "nginx-error.log")]
+    return running(
+        command, os.environ.copy(), workdir / "nginx.log", f"http://127.0.0.1:{port}/nginx-health"
+    )
+
+
+@contextlib.contextmanager
+def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
+    """`overrides` go into the app's environment last (the bench compares settings with them)."""
     database = postgres_environ()
     name = f"stack_{secrets.token_hex(4)}"
     admin = {
@@ -149,38 +161,25 @@ def production_like_stack(workdir: Path) -> Iterator[Stack]:
         **{**database, "POSTGRES_DB": name},
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_DEBUG="False",
-        # Plain http on loopback: production behind TLS keeps secure cookies on.
+        # Plain http on loopback, with nobody in front to terminate TLS: production keeps
+        # the https redirect and secure cookies on.
         DJANGO_SECURE_COOKIES="False",
+        DJANGO_SECURE_SSL_REDIRECT="False",
         DJANGO_STATIC_ROOT=str(static_root),
         DJANGO_SUPERUSER_USERNAME=username,
         DJANGO_SUPERUSER_EMAIL="admin@example.com",
         DJANGO_SUPERUSER_PASSWORD=password,
     )
+    env.update(overrides)
     try:
         # What the migrate job does in the containers.
         manage("migrate", "--no-input", env=env)
         manage("collectstatic", "--no-input", env=env)
 
         gunicorn_port, nginx_port = free_port(), free_port()
-        site = workdir / "site.conf"
-        site.write_text(
-            render_nginx_site(
-                listen_port=nginx_port,
-                upstream=f"127.0.0.1:{gunicorn_port}",
-                static_root=static_root,
-            )
-        )
-        main = workdir / "nginx.conf"
-        main.write_text(nginx_main_config(workdir, site))
-        nginx_command = [nginx, "-c", str(main), "-e", str(workdir / "nginx-error.log")]
         with (
             start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
-            running(
-                nginx_command,
-                env,
-                workdir / "nginx.log",
-                f"http://127.0.0.1:{nginx_port}/nginx-health",
-            ),
+            start_nginx(workdir, nginx_port, f"127.0.0.1:{gunicorn_port}", static_root),
         ):
             yield Stack(
                 url=f"http://127.0.0.1:{nginx_port}",

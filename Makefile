@@ -44,6 +44,7 @@ env: ## Create .env from .env.example with fresh secrets (never overwrites)
 run: env venv ## Run the app on http://127.0.0.1:8000 (SQLite unless DJANGO_DB_HOST is set)
 	@DJANGO_DEBUG=True $(MANAGE) migrate --no-input
 	@echo
+	@echo "  App:      http://127.0.0.1:8000/ (the example to-do board)"
 	@echo "  Admin:    http://127.0.0.1:8000/admin/"
 	@echo "  User:     $$(grep -E '^DJANGO_SUPERUSER_USERNAME=' .env | cut -d= -f2-)"
 	@echo "  Password: DJANGO_SUPERUSER_PASSWORD in .env"

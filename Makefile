@@ -41,15 +41,16 @@ env: ## Create .env from .env.example with fresh secrets (never overwrites)
 # --- Without Docker ---------------------------------------------------------------------
 
 .PHONY: run
+RUN_PORT ?= 8000
 run: env venv ## Run the app on http://127.0.0.1:8000 (SQLite unless DJANGO_DB_HOST is set)
 	@DJANGO_DEBUG=True $(MANAGE) migrate --no-input
 	@echo
-	@echo "  App:      http://127.0.0.1:8000/ (the example to-do board)"
-	@echo "  Admin:    http://127.0.0.1:8000/admin/"
+	@echo "  App:      http://127.0.0.1:$(RUN_PORT)/ (the example to-do board)"
+	@echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/admin/"
 	@echo "  User:     $$(grep -E '^DJANGO_SUPERUSER_USERNAME=' .env | cut -d= -f2-)"
 	@echo "  Password: DJANGO_SUPERUSER_PASSWORD in .env"
 	@echo
-	DJANGO_DEBUG=True $(MANAGE) runserver 127.0.0.1:8000
+	DJANGO_DEBUG=True $(MANAGE) runserver 127.0.0.1:$(RUN_PORT)
 
 .PHONY: manage
 manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"

@@ -1,5 +1,6 @@
 """Configuration: environment, then .env, then defaults; clear errors; `make env`."""
 
+import json
 import shutil
 import stat
 import subprocess
@@ -162,3 +163,37 @@ def test_make_env_generates_different_secrets_each_time(tmp_path):
     b = RepositoryEnv(str(tmp_path / "b.env")).data
     assert a["DJANGO_SECRET_KEY"] != b["DJANGO_SECRET_KEY"]
     assert a["POSTGRES_PASSWORD"] != b["POSTGRES_PASSWORD"]
+
+
+def test_json_log_format_gives_one_json_object_per_line(project_copy):
+    """DJANGO_LOG_FORMAT=json: each log record is one JSON line on stdout, for log shippers."""
+    code = (
+        "import logging; logging.getLogger('todo').warning('two\\nlines'); "
+        "logging.getLogger('django.request').error('Internal Server Error: /x')"
+    )
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        cwd=project_copy,
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50, DJANGO_LOG_FORMAT="json"),
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["level"], r["logger"], r["message"]) for r in records] == [
+        ("WARNING", "todo", "two\nlines"),
+        ("ERROR", "django.request", "Internal Server Error: /x"),
+    ]
+
+
+def test_plain_log_format_goes_to_stdout_by_default(project_copy):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; logging.getLogger('todo').warning('hello')",
+        cwd=project_copy,
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
+    )
+    assert result.stdout.rstrip().endswith("WARNING todo hello")
+    assert result.stderr == ""

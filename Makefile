@@ -59,9 +59,10 @@ manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"
 # --- Quality ----------------------------------------------------------------------------
 
 .PHONY: lint
-lint: venv ## ruff lint and format check
+lint: venv ## ruff lint and format check, hadolint on the Dockerfile
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync hadolint Dockerfile
 
 .PHONY: format
 format: venv ## Format and fix what ruff can
@@ -95,6 +96,12 @@ test-docker-if-possible: venv
 	  echo "Docker suite SKIPPED: no Docker engine could be started (log: /tmp/docker-engine-setup.log)"; \
 	fi
 
+# wrk on loopback against ceilings measured in the same run (bare nginx, a hello view), then
+# build and start-up times. BENCH_SECONDS=3 for a quick run; ARGS=--help for the options.
+.PHONY: bench
+bench: venv ## Measure: load vs ceilings, build and start-up (bench/results/latest.json)
+	$(UV) run --no-sync python -m tests.support.postgres -- python -m bench $(ARGS)
+
 # --- Docker -----------------------------------------------------------------------------
 
 .PHONY: up
@@ -120,3 +127,49 @@ shell: ## A Django shell in the web container
 .PHONY: psql
 psql: ## psql in the db container, as the application user
 	$(COMPOSE) exec db sh -c 'psql -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'
+
+# pg_dump and pg_restore run in the db container, over its local socket: no password is
+# typed or passed. The dump is written under a temporary name and renamed once complete.
+# Another stack: COMPOSE_PROJECT_NAME=… (compose reads it from the environment).
+BACKUP_DIR ?= backups
+.PHONY: backup
+backup: ## Dump the database (pg_dump, custom format) to backups/db-<UTC time>.dump
+	@mkdir -p $(BACKUP_DIR)
+	@file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	  $(COMPOSE) exec -T db sh -c 'pg_dump -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" --format=custom' \
+	    >"$$file.partial" || { rm -f "$$file.partial"; exit 1; }; \
+	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"
+
+.PHONY: restore
+restore: ## Restore a backup into the database, replacing its tables: make restore FILE=…
+	@test -f "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/db-<time>.dump"; exit 1; }
+	$(COMPOSE) exec -T db sh -c 'pg_restore -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" \
+	  --clean --if-exists --no-owner --single-transaction' <"$(FILE)"
+
+# --- Swarm ------------------------------------------------------------------------------
+# The same stack on Docker Swarm: compose.yaml with compose.swarm.yaml on top, deployed by
+# scripts/swarm.py. SWARM_STACK names the stack (django-starter); NGINX_PORT is nginx's port.
+
+SWARM := $(PYTHON) scripts/swarm.py
+
+.PHONY: swarm-up
+swarm-up: env ## Deploy to Docker Swarm: secrets from .env, db on a labelled node
+	$(SWARM) up
+
+.PHONY: swarm-migrate
+swarm-migrate: env ## Run migrations and collectstatic as a Swarm job
+	$(SWARM) migrate $(TAG)
+
+.PHONY: swarm-scale
+swarm-scale: ## Run N web replicas: make swarm-scale N=4
+	@test -n "$(N)" || { echo "usage: make swarm-scale N=4"; exit 1; }
+	$(SWARM) scale $(N)
+
+.PHONY: swarm-deploy
+swarm-deploy: env ## Roll web over to another image tag: make swarm-deploy TAG=v2
+	@test -n "$(TAG)" || { echo "usage: make swarm-deploy TAG=v2"; exit 1; }
+	$(SWARM) deploy $(TAG)
+
+.PHONY: swarm-down
+swarm-down: ## Remove the Swarm stack (volumes and secrets are kept)
+	$(SWARM) down

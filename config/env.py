@@ -34,11 +34,14 @@ def required(name: str) -> str:
     return value
 
 
-def secret(name: str) -> str:
-    """A secret, read from the file named by NAME_FILE (Docker secrets) or from NAME itself."""
+def secret(name: str, default: str | None = None) -> str:
+    """A secret, read from the file named by NAME_FILE (Docker secrets) or from NAME itself.
+    Without either: `default` where one is given, else a MissingSettingError."""
     if path := config(f"{name}_FILE", default=""):
         try:
             return Path(path).read_text().strip()
         except OSError as error:
             raise MissingSettingError(f"{name}_FILE points at {path}: {error.strerror}.") from None
+    if default is not None:
+        return config(name, default=default)
     return required(name)

@@ -18,3 +18,13 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
+
+
+class WithoutTraceback(logging.Filter):
+    """Drops the traceback of a record whose message says it all (settings.LOGGING uses it
+    for requests naming a host the site does not serve): one line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True

@@ -12,3 +12,6 @@ urlpatterns = [
     # The example app, at the site's root.
     path("", include("todo.urls")),
 ]
+
+# A database that is down or not migrated yet answers 503 instead of 500 (ops/views.py).
+handler500 = "ops.views.server_error"

@@ -1,5 +1,6 @@
 """WSGI entry point for gunicorn: `gunicorn config.wsgi`."""
 
+import contextlib
 import os
 import sys
 
@@ -8,8 +9,38 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+# nginx lets no larger body through (client_max_body_size in docker/nginx/default.conf).
+DRAIN_LIMIT = 10 * 1024 * 1024
+
+
+def drain_unread_body(app):
+    """The app, reading what it left unread of the request body before the response goes out.
+
+    Django answers some requests without reading their body: form data over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, a host not in ALLOWED_HOSTS. gunicorn would then close the
+    connection while nginx is still sending that body: nginx sees a broken pipe, shows its own
+    503 page instead of Django's 400, and counts a failure against that `web` container (a few
+    such requests could take every container out of nginx's rotation for a while). Reading
+    the rest first keeps Django's answer and the connection. nginx has the whole body already
+    (it buffers request bodies), so this takes milliseconds.
+    """
+
+    def application(environ, start_response):
+        try:
+            return app(environ, start_response)
+        finally:
+            stream = environ["wsgi.input"]
+            with contextlib.suppress(OSError, ValueError):
+                # Never past the declared length: not every server's stream ends there.
+                remaining = min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_LIMIT)
+                while remaining > 0 and (chunk := stream.read(min(remaining, 65536))):
+                    remaining -= len(chunk)
+
+    return application
+
+
 try:
-    application = get_wsgi_application()
+    application = drain_unread_body(get_wsgi_application())
 except ImproperlyConfigured as error:
     # One clear line instead of a traceback per worker; exit code 4 is gunicorn's
     # "application failed to load", which stops the master instead of respawning workers.

@@ -1,8 +1,14 @@
+import sys
 from http import HTTPStatus
 
+from django import db
 from django.conf import settings
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.log import log_response
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -28,3 +34,63 @@ def health(request):
         },
         status=status,
     )
+
+
+# --- Errors ------------------------------------------------------------------------------
+
+# What the 503 page says, and when a client should try again, for each database problem.
+DATABASE_UNAVAILABLE = ("The database is not answering.", 5)
+DATABASE_NOT_MIGRATED = ("The database has not been set up yet (its migrations have not run).", 30)
+
+
+def database_problem(using: str = DEFAULT_DB_ALIAS) -> tuple[str, int] | None:
+    """Why the database could not serve the request that just failed (down, or not migrated),
+    or None if it could.
+
+    A connection that never opened, or that the error left broken, means the database went
+    away: asking it again could find it back already (a restart takes a second or two) and
+    wrongly blame the code. Otherwise the error came from a query: a 503 only if migrations
+    are missing (a table or column the code expects is not there yet).
+    """
+    connection = connections[using]
+    if connection.connection is None or not connection.is_usable():
+        return DATABASE_UNAVAILABLE
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except db.Error:
+        return DATABASE_UNAVAILABLE
+    return DATABASE_NOT_MIGRATED if pending else None
+
+
+def server_error(request):
+    """handler500 (config/urls.py): a database error caused by the database being down or not
+    migrated yet is a 503 Service Unavailable, with Retry-After and a page saying so; any other
+    error stays Django's 500.
+
+    Django calls this, with DEBUG off, while it handles an exception that a view or a
+    middleware let through. A 503 tells clients and load balancers the truth (come back
+    later), where a 500 would say the code is broken. It is logged as one line, not a
+    traceback per request for as long as the outage lasts.
+    """
+    error = sys.exception()
+    problem = database_problem() if isinstance(error, db.Error) else None
+    if problem is None:
+        return defaults.server_error(request)
+    explanation, retry_after = problem
+    response = HttpResponse(
+        render_to_string("503.html", {"explanation": explanation}),
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after)},
+    )
+    cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    log_response(
+        "Service Unavailable: %s: %s (%s: %s)",
+        request.path,
+        explanation,
+        type(error).__name__,
+        cause,
+        response=response,
+        request=request,
+    )
+    return response

@@ -9,12 +9,13 @@ already exists (a password changed since is never reset).
 from django.contrib.auth.hashers import make_password
 from django.db import migrations
 
-from config.env import config
+from config.env import config, secret
 
 
 def create_superuser(apps, schema_editor):
     username = config("DJANGO_SUPERUSER_USERNAME", default="")
-    password = config("DJANGO_SUPERUSER_PASSWORD", default="")
+    # DJANGO_SUPERUSER_PASSWORD_FILE (a Docker secret) works too.
+    password = secret("DJANGO_SUPERUSER_PASSWORD", default="")
     if not (username and password):
         return
     # The historical model, as it was at this migration: later changes cannot break it.

@@ -35,8 +35,7 @@ def test_wait_for_db_returns_at_once_when_the_database_answers():
 @pytest.mark.django_db(transaction=True)
 def test_two_migrate_runs_at_once_apply_each_migration_once():
     """One run takes the advisory lock and applies; the other waits, then has nothing to do."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: make test-postgres")
+    assert connection.vendor == "postgresql", "run it on PostgreSQL: make test-postgres"
     database = f"migrate_race_{free_port()}"
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{database}"')

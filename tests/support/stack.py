@@ -119,7 +119,8 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
         "python:config.gunicorn",
         "config.wsgi",
     ]
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    # Two workers keep the tests light on any machine; the bench asks for production's count.
+    env = {"WEB_CONCURRENCY": "2", **env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     return running(command, env, log, f"http://127.0.0.1:{port}/health/")
 
 

@@ -1,0 +1,42 @@
+-- wrk script for bench/wrk.py: counts responses by status in every thread, then prints one
+-- line, "BENCH_JSON {...}", with the totals, the latency percentiles (microseconds) and the
+-- status counts. Python decides what counts as an error.
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  statuses = {}
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      counts[status] = (counts[status] or 0) + n
+    end
+  end
+  local fields = {}
+  for status, n in pairs(counts) do
+    table.insert(fields, string.format('"%d": %d', status, n))
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, '
+      .. '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}, '
+      .. '"socket_errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, '
+      .. '"statuses": {%s}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean,
+    errors.connect, errors.read, errors.write, errors.timeout,
+    table.concat(fields, ", ")
+  ))
+end

@@ -1,0 +1,108 @@
+"""Ratios, targets, best rounds and the results files."""
+
+import json
+
+import pytest
+
+from bench import report
+from bench.report import Target
+from bench.wrk import Load
+
+
+def load(rps: float, *, p99_ms: float = 10.0, errors: int = 0, statuses=None) -> Load:
+    return Load(
+        requests=int(rps * 4),
+        seconds=4.0,
+        bytes=int(rps * 4) * 100,
+        p50_ms=p99_ms / 4,
+        p90_ms=p99_ms / 2,
+        p99_ms=p99_ms,
+        max_ms=p99_ms * 2,
+        socket_errors={"connect": 0, "read": 0, "write": 0, "timeout": errors},
+        statuses=statuses or {200: int(rps * 4)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "ceiling", "expected"),
+    [(900, 3000, 0.3), (3000, 3000, 1.0), (51_500, 36_200, 1.423), (2, 3, 0.667)],
+)
+def test_ratio_is_value_over_ceiling_to_three_places(value, ceiling, expected):
+    assert report.ratio(value, ceiling) == expected
+
+
+@pytest.mark.parametrize(("value", "ceiling"), [(100, None), (None, 100), (100, 0)])
+def test_no_ratio_without_a_ceiling(value, ceiling):
+    assert report.ratio(value, ceiling) is None
+
+
+def test_the_best_round_is_the_fastest():
+    rounds = [load(2000), load(3500), load(2900)]
+    assert report.best(rounds) is rounds[1]
+
+
+def test_a_scenario_reports_its_best_round_against_the_ceilings_best_round():
+    result = report.scenario_result(
+        [load(900, p99_ms=40), load(1000, p99_ms=30)],
+        ceiling=[load(4000), load(3000)],
+        target=Target(min_ratio=0.2, max_p99_ms=50, max_errors=0),
+        foreign=[0.3, 0.05],
+    )
+    assert (result["rps"], result["p99_ms"], result["ratio"]) == (1000, 30, 0.25)
+    assert result["rounds_rps"] == [900, 1000]
+    assert result["foreign_cpu"] == 0.05
+    assert result["target"] == "ratio ≥ 0.2, p99 < 50 ms, 0 errors"
+    assert result["target_met"] is True
+
+
+def test_errors_of_every_round_count_even_when_the_best_round_had_none():
+    result = report.scenario_result(
+        [load(900, errors=3, statuses={200: 3000, 503: 2}), load(1000)],
+        ceiling=None,
+        target=Target(max_errors=0),
+    )
+    assert result["errors"] == 5
+    assert result["statuses"] == {"200": 7000, "503": 2}
+    assert result["socket_errors"] == {"connect": 0, "read": 0, "write": 0, "timeout": 3}
+    assert result["ratio"] is None
+    assert result["target_met"] is False
+
+
+@pytest.mark.parametrize(
+    ("target", "figures", "met"),
+    [
+        (Target(min_ratio=0.3), {"ratio": 0.31}, True),
+        (Target(min_ratio=0.3), {"ratio": 0.29}, False),
+        (Target(min_ratio=0.3), {"ratio": None}, False),
+        (Target(max_p99_ms=50), {"p99_ms": 50.0}, False),
+        (Target(max_value=10), {"value": 10}, True),
+        (Target(max_value=10), {"value": 10.5}, False),
+    ],
+)
+def test_a_target_is_met_only_by_figures_that_reach_it(target, figures, met):
+    assert target.met(**figures) is met
+
+
+def test_results_replace_latest_and_append_to_history(tmp_path):
+    report.write({"note": "first"}, tmp_path)
+    latest = report.write({"note": "second"}, tmp_path)
+    assert json.loads(latest.read_text()) == {"note": "second"}
+    history = (tmp_path / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["note"] for line in history] == ["first", "second"]
+
+
+def test_the_table_shows_ratios_and_marks_missed_targets():
+    scenarios = {
+        "hello": {**report.scenario_result([load(3000)], ceiling=None, target=None)},
+        "todo-list": {
+            **report.scenario_result(
+                [load(600)], ceiling=[load(3000)], target=Target(min_ratio=0.3)
+            ),
+            "ceiling": "hello",
+        },
+    }
+    lines = report.load_table(scenarios).splitlines()
+    assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
+    assert "(ceiling)" in lines[2]
+    assert lines[3].split()[:7] == ["todo-list", "600", "2.50", "10.00", "0", "0.20", "hello"]
+    assert lines[3].rstrip().endswith("NO")

@@ -125,11 +125,12 @@ shell: ## A Django shell in the web container
 	$(COMPOSE) exec web python manage.py shell
 
 .PHONY: psql
-psql: ## psql in the db container, as the application user
-	$(COMPOSE) exec db sh -c 'psql -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'
+psql: ## psql in the db container, as the application's role
+	$(COMPOSE) exec db sh -c 'psql -U "$${DJANGO_DB_USER:-$$POSTGRES_USER}" -d "$$POSTGRES_DB"'
 
 # pg_dump and pg_restore run in the db container, over its local socket: no password is
 # typed or passed. The dump is written under a temporary name and renamed once complete.
+# The restored tables belong to the app's role (--role), as the ones migrate created did.
 # Another stack: COMPOSE_PROJECT_NAME=… (compose reads it from the environment).
 BACKUP_DIR ?= backups
 .PHONY: backup
@@ -144,6 +145,7 @@ backup: ## Dump the database (pg_dump, custom format) to backups/db-<UTC time>.d
 restore: ## Restore a backup into the database, replacing its tables: make restore FILE=…
 	@test -f "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/db-<time>.dump"; exit 1; }
 	$(COMPOSE) exec -T db sh -c 'pg_restore -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" \
+	  $${DJANGO_DB_USER:+--role="$$DJANGO_DB_USER"} \
 	  --clean --if-exists --no-owner --single-transaction' <"$(FILE)"
 
 # --- Swarm ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.support.stack import (
     render_nginx_site,
     running,
     start_gunicorn,
+    write_server_names,
 )
 
 
@@ -79,7 +80,10 @@ def hello_ceiling(
     }
     env = clean_environ(DJANGO_SETTINGS_MODULE="bench.hello.settings", **gunicorn_overrides)
     site = render_nginx_site(
-        listen_port=nginx_port, upstream=f"127.0.0.1:{gunicorn_port}", static_root=static_root
+        listen_port=nginx_port,
+        upstream=f"127.0.0.1:{gunicorn_port}",
+        static_root=static_root,
+        server_names=write_server_names(workdir / "server-names.conf"),
     )
     with (
         start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),

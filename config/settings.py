@@ -94,6 +94,10 @@ TEMPLATES = [
 # ---------------------------------------------------------------------------------------------
 
 DB_HOST = config("DJANGO_DB_HOST", default="")
+# The app's own role, not a superuser (docker/postgres/initdb/ creates it in the compose
+# stack). Without one, the app connects as POSTGRES_USER: a managed database's single role,
+# or the throwaway cluster of the tests.
+DB_USER = config("DJANGO_DB_USER", default="")
 
 if DB_HOST:
     DATABASES = {
@@ -102,8 +106,8 @@ if DB_HOST:
             "HOST": DB_HOST,
             "PORT": config("DJANGO_DB_PORT", default=5432, cast=int),
             "NAME": config("POSTGRES_DB", default="postgres"),
-            "USER": required("POSTGRES_USER"),
-            "PASSWORD": secret("POSTGRES_PASSWORD"),
+            "USER": DB_USER or required("POSTGRES_USER"),
+            "PASSWORD": secret("DJANGO_DB_PASSWORD") if DB_USER else secret("POSTGRES_PASSWORD"),
             # Persistent connections, checked before reuse so that the app recovers by itself
             # after the database restarts.
             "CONN_MAX_AGE": config("DJANGO_DB_CONN_MAX_AGE", default=60, cast=int),

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED = {
     "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
     "POSTGRES_PASSWORD": lambda: secrets.token_urlsafe(24),
+    "DJANGO_DB_PASSWORD": lambda: secrets.token_urlsafe(24),
     "DJANGO_SUPERUSER_PASSWORD": lambda: secrets.token_urlsafe(18),
     "PGADMIN_DEFAULT_PASSWORD": lambda: secrets.token_urlsafe(18),
 }

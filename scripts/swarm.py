@@ -10,8 +10,9 @@ The `make swarm-*` targets call this script (standard library only, like make_en
 
 No stack file is written by hand: `docker compose config` merges compose.yaml,
 compose.migrate.yaml and compose.swarm.yaml, and the result reaches `docker stack deploy` on
-stdin. On the way, two things change because the docker CLI's stack loader reads an older
-schema than Compose writes: the top-level `name` goes, published ports become numbers.
+stdin. On the way, a few things change because the docker CLI's stack loader reads an older
+schema than Compose writes: the top-level `name` goes, published ports and file modes become
+numbers.
 
 Secrets never reach a command line nor a service's environment: each is read from the
 environment or `.env` and handed to `docker secret create NAME -` on stdin; the services get
@@ -41,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 FILES = ("compose.yaml", "compose.migrate.yaml", "compose.swarm.yaml")
 NGINX_SITE = ROOT / "docker" / "nginx" / "default.conf"
+NGINX_SERVER_NAMES = ROOT / "docker" / "nginx" / "server-names.sh"
+CREATE_APP_ROLE = ROOT / "docker" / "postgres" / "initdb" / "create-app-role.sh"
 DATA_LABEL = "django-starter.data"
 
 STACK = os.environ.get("SWARM_STACK") or "django-starter"
@@ -50,6 +53,7 @@ TIMEOUT = float(os.environ.get("SWARM_TIMEOUT") or 600)
 SECRETS = {
     "django_secret_key": "DJANGO_SECRET_KEY",
     "postgres_password": "POSTGRES_PASSWORD",
+    "django_db_password": "DJANGO_DB_PASSWORD",
     "django_superuser_password": "DJANGO_SUPERUSER_PASSWORD",
 }
 # Task states that end a run of the job without success.
@@ -189,7 +193,9 @@ def stack_config(*services: str, image: str | None = None) -> dict:
     environ = {
         **os.environ,
         "SWARM_STACK": STACK,
-        "NGINX_SITE_HASH": hashlib.sha256(NGINX_SITE.read_bytes()).hexdigest()[:12],
+        "NGINX_SITE_HASH": file_hash(NGINX_SITE),
+        "NGINX_SERVER_NAMES_HASH": file_hash(NGINX_SERVER_NAMES),
+        "CREATE_APP_ROLE_HASH": file_hash(CREATE_APP_ROLE),
     }
     if image:
         environ["WEB_IMAGE"] = image
@@ -220,7 +226,16 @@ def stack_config(*services: str, image: str | None = None) -> dict:
     for spec in config["services"].values():
         for port in spec.get("ports", []):
             port["published"] = int(port["published"])
+        # Compose writes a file mode as an octal string ("0555"), the stack loader wants a number.
+        for mounted in (*spec.get("configs", []), *spec.get("secrets", [])):
+            if isinstance(mounted.get("mode"), str):
+                mounted["mode"] = int(mounted["mode"], 8)
     return without_nulls(config)
+
+
+def file_hash(path: Path) -> str:
+    """Part of a Swarm config's name: configs cannot change, new content needs a new name."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def without_nulls(value):
@@ -289,7 +304,13 @@ def stack_services() -> list[str]:
 def up(args) -> None:
     ensure_swarm()
     ensure_data_node()
-    ensure_secrets(["django_secret_key", "postgres_password"])
+    # web and the job read only the app role's password (DJANGO_DB_PASSWORD_FILE).
+    if not setting("DJANGO_DB_USER"):
+        raise SwarmError(
+            "DJANGO_DB_USER is not set: on Swarm the app connects as a role of its own "
+            "(.env.example documents it)."
+        )
+    ensure_secrets(["django_secret_key", "postgres_password", "django_db_password"])
     config = stack_config(*stack_services(), image=running_image())
     image = config["services"]["web"]["image"]
     if docker("image", "inspect", image, check=False).returncode != 0:

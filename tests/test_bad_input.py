@@ -254,19 +254,40 @@ def test_a_form_body_over_djangos_limit_is_a_400_not_a_crash(stack, board, uncha
 # --- Hosts -----------------------------------------------------------------------------
 
 
-def test_an_unknown_host_is_a_400_from_django_logged_in_one_line_each(stack):
-    """An unknown Host is Django's 400, logged in one line each, never a traceback."""
-    hosts = ["evil.example", "127.0.0.1.evil.example", "localhost:1@evil", "x" * 200] * 5
+UNKNOWN_HOSTS = ["evil.example", "127.0.0.1.evil.example", "localhost:1@evil", "x" * 200] * 5
+
+
+def test_nginx_refuses_an_unknown_host_without_an_answer_and_django_never_sees_it(stack):
+    """A host outside DJANGO_ALLOWED_HOSTS: nginx closes the connection (444), nothing reaches
+    gunicorn nor its log, and the known hosts are served as before."""
     lines_before = len(log_lines(stack))
-    for host in hosts:
-        response = requests.get(f"{stack.url}/", headers={"Host": host}, timeout=10)
+    for host in ["evil.example", "127.0.0.1.evil.example", "x" * 200, "[::2]:80"] * 5:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{stack.url}/accounts/login/", headers={"Host": host}, timeout=10)
+    assert log_lines(stack)[lines_before:] == []
+    # nginx takes the name before the colon ("localhost") for the host and lets it through;
+    # Django, which reads the whole header, refuses it.
+    odd = requests.get(f"{stack.url}/", headers={"Host": "localhost:1@evil"}, timeout=10)
+    assert odd.status_code == HTTPStatus.BAD_REQUEST
+    port = stack.url.rsplit(":", 1)[1]
+    for host in ("localhost", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        response = requests.get(f"{stack.url}/accounts/login/", headers={"Host": host}, timeout=10)
+        assert response.status_code == HTTPStatus.OK, host
+
+
+def test_an_unknown_host_that_reaches_django_is_a_400_logged_in_one_line_each(stack):
+    """Past nginx (gunicorn's port, published in development), Django refuses an unknown
+    Host with a 400, logged in one line each, never a traceback."""
+    lines_before = len(log_lines(stack))
+    for host in UNKNOWN_HOSTS:
+        response = requests.get(f"{stack.gunicorn_url}/", headers={"Host": host}, timeout=10)
         assert response.status_code == HTTPStatus.BAD_REQUEST, host
     new_lines = log_lines(stack)[lines_before:]
     refused = [line for line in new_lines if "django.security.DisallowedHost" in line]
-    print(f"{len(hosts)} requests with unknown hosts: {len(new_lines)} log lines")
-    assert len(refused) == len(hosts), new_lines
+    print(f"{len(UNKNOWN_HOSTS)} requests with unknown hosts: {len(new_lines)} log lines")
+    assert len(refused) == len(UNKNOWN_HOSTS), new_lines
     assert "Invalid HTTP_HOST header: 'evil.example'." in refused[0]
-    assert len(new_lines) <= 2 * len(hosts), new_lines  # the access log's line and that one
+    assert len(new_lines) <= 2 * len(UNKNOWN_HOSTS), new_lines  # the access log's and that one
     assert not any("Traceback" in line for line in new_lines)
 
 

@@ -10,6 +10,7 @@ import pytest
 from decouple import RepositoryEnv
 
 from tests.support.project import ROOT, clean_environ, manage
+from tests.support.stack import write_server_names
 
 PRINT_SETTINGS = (
     "from django.conf import settings; "
@@ -67,6 +68,46 @@ def test_missing_database_password_is_named_when_postgres_is_configured(project_
     assert "Traceback" not in result.stderr
 
 
+def test_the_app_connects_as_its_own_role_when_one_is_configured(project_copy):
+    """DJANGO_DB_USER and its password, not the superuser's, once the app has a role."""
+    show = (
+        "from django.db import connection as c; "
+        "print(c.settings_dict['USER'], c.settings_dict['PASSWORD'])"
+    )
+    base = {"DJANGO_SECRET_KEY": "k" * 50, "DJANGO_DB_HOST": "db"}
+    superuser = {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "superuser-pw"}
+
+    own_role = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        cwd=project_copy,
+        env=clean_environ(
+            **base, **superuser, DJANGO_DB_USER="django", DJANGO_DB_PASSWORD="app-pw"
+        ),
+    )
+    assert own_role.stdout.strip() == "django app-pw"
+
+    single_role = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        cwd=project_copy,
+        env=clean_environ(**base, **superuser),
+    )
+    assert single_role.stdout.strip() == "postgres superuser-pw"
+
+    missing = manage(
+        "check",
+        cwd=project_copy,
+        check=False,
+        env=clean_environ(**base, **superuser, DJANGO_DB_USER="django"),
+    )
+    assert "DJANGO_DB_PASSWORD is not set" in missing.stderr
+
+
 def test_secret_can_come_from_a_file(project_copy, tmp_path):
     """DJANGO_SECRET_KEY_FILE (Docker secrets) is read when DJANGO_SECRET_KEY is absent."""
     secret_file = tmp_path / "secret_key"
@@ -88,6 +129,27 @@ def test_defaults_apply_without_env_or_dotenv(project_copy):
     assert result.stdout.strip() == (
         "['localhost', '127.0.0.1', '[::1]'] False django.db.backends.sqlite3"
     )
+
+
+def test_nginx_answers_for_the_hosts_django_allows(project_copy, tmp_path):
+    """docker/nginx/server-names.sh turns DJANGO_ALLOWED_HOSTS into nginx's server_name, with
+    Django's default list when it is not set."""
+    django_default = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(*settings.ALLOWED_HOSTS)",
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
+        cwd=project_copy,
+    ).stdout.strip()
+    hosts = {
+        None: f"server_name {django_default};",
+        "example.com,.example.org": "server_name example.com .example.org;",
+        "*": "server_name ~.;",
+    }
+    for allowed_hosts, expected in hosts.items():
+        target = write_server_names(tmp_path / "server-names.conf", allowed_hosts)
+        assert target.read_text().strip() == expected, allowed_hosts
 
 
 def test_dotenv_overrides_defaults_and_environment_overrides_dotenv(project_copy):
@@ -133,19 +195,22 @@ def test_make_env_fills_every_secret_and_documents_every_variable(tmp_path):
     for name in (
         "DJANGO_SECRET_KEY",
         "POSTGRES_PASSWORD",
+        "DJANGO_DB_PASSWORD",
         "DJANGO_SUPERUSER_PASSWORD",
         "PGADMIN_DEFAULT_PASSWORD",
     ):
         assert f"\n{name}=\n" in example, f"{name} must be left empty in .env.example"
         assert len(values[name]) >= 20, f"{name} was not generated"
     assert len(values["DJANGO_SECRET_KEY"]) >= 50
-    assert len({values[n] for n in values if "PASSWORD" in n or "SECRET" in n}) == 4
+    assert len({values[n] for n in values if "PASSWORD" in n or "SECRET" in n}) == 5
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     # What the example shows, the .env keeps: the same variables, in the same order.
     assert [line.split("=")[0] for line in target.read_text().splitlines()] == [
         line.split("=")[0] for line in example.splitlines()
     ]
-    assert values["POSTGRES_USER"] == "django"
+    # The app gets a role of its own, apart from the cluster's superuser.
+    assert values["POSTGRES_USER"] == "postgres"
+    assert values["DJANGO_DB_USER"] == "django"
 
 
 def test_make_env_never_overwrites_an_existing_env(tmp_path):

@@ -144,7 +144,7 @@ def migrate(files=DEV, check: bool = True):
 
 
 def run_sql(sql: str, files=DEV) -> str:
-    """psql in the db container as the application user; the SQL goes in on stdin."""
+    """psql in the db container as the cluster's superuser; the SQL goes in on stdin."""
     return compose(
         "exec",
         "-T",

@@ -301,6 +301,29 @@ def test_production_mode_serves_hashed_static_files():
     assert "immutable" in css.headers["Cache-Control"]
 
 
+def test_the_app_connects_as_its_own_role_which_is_no_superuser(dotenv):
+    """The role web uses owns the app's tables and nothing more; the cluster's superuser
+    (POSTGRES_USER) stays with backups and psql."""
+    role = compose(
+        "exec",
+        "-T",
+        "web",
+        "python",
+        "manage.py",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.db import connection; cursor = connection.cursor(); "
+        "cursor.execute('SELECT current_user, rolsuper, rolcreaterole, rolcreatedb "
+        "FROM pg_roles WHERE rolname = current_user'); print(*cursor.fetchone())",
+        files=PROD,
+    ).stdout.split()
+    assert role == [dotenv["DJANGO_DB_USER"], "False", "False", "False"]
+    assert dotenv["DJANGO_DB_USER"] != dotenv["POSTGRES_USER"]
+    owner = run_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'todo_item';", files=PROD)
+    assert owner == dotenv["DJANGO_DB_USER"]
+
+
 def test_production_containers_are_hardened():
     web = compose("ps", "--quiet", "web", files=PROD).stdout.split()[0]
     assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
@@ -348,7 +371,7 @@ def test_scaled_web_shares_the_load_without_errors():
             answered[response.json()["host"]] += 1
         return set(answered) == hostnames
 
-    # nginx re-resolves `web` every few seconds (docker/nginx/default.conf).
+    # nginx re-resolves `web` every second (docker/nginx/default.conf).
     wait_until(
         all_three_answered,
         timeout=30,
@@ -367,6 +390,7 @@ def test_no_secret_in_the_image_nor_in_any_log(dotenv, tmp_path):
         for name in (
             "DJANGO_SECRET_KEY",
             "POSTGRES_PASSWORD",
+            "DJANGO_DB_PASSWORD",
             "DJANGO_SUPERUSER_PASSWORD",
             "PGADMIN_DEFAULT_PASSWORD",
         )

@@ -38,7 +38,12 @@ DATA_LABEL = "django-starter.data"
 REPOSITORY = WEB_IMAGE.rpartition(":")[0]
 NEW_IMAGE = f"{REPOSITORY}:swarmtest-next"
 BROKEN_IMAGE = f"{REPOSITORY}:swarmtest-broken"
-SECRETS = ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "DJANGO_SUPERUSER_PASSWORD")
+SECRETS = (
+    "DJANGO_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "DJANGO_DB_PASSWORD",
+    "DJANGO_SUPERUSER_PASSWORD",
+)
 # What Swarm replaces with files, and what the stack leaves out (pgAdmin is development only).
 NOT_IN_THE_SWARM_ENVIRONMENT = (*SECRETS, "PGADMIN_DEFAULT_EMAIL", "PGADMIN_DEFAULT_PASSWORD")
 
@@ -301,9 +306,10 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top():
         for key in in_compose:
             assert stack[name]["environment"][key] == compose_config[name]["environment"][key]
     for name, secrets in {
-        "db": ["postgres_password"],
-        "web": ["django_secret_key", "postgres_password"],
-        "migrate": ["django_secret_key", "django_superuser_password", "postgres_password"],
+        "db": ["django_db_password", "postgres_password"],
+        # The app's own role: web and the job never hold the superuser's password.
+        "web": ["django_db_password", "django_secret_key"],
+        "migrate": ["django_db_password", "django_secret_key", "django_superuser_password"],
     }.items():
         assert sorted(secret["source"] for secret in stack[name]["secrets"]) == secrets
         assert not set(SECRETS) & set(stack[name]["environment"]), name
@@ -347,19 +353,28 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(swarm):
     assert health.status_code == HTTPStatus.OK
     assert health.json()["database"] == "ok"
 
-    # nginx serves the site file from the Swarm config, the same bytes as the repository's.
-    config_id = docker(
-        "service",
-        "inspect",
-        "--format",
-        "{{(index .Spec.TaskTemplate.ContainerSpec.Configs 0).ConfigID}}",
-        f"{STACK}_nginx",
-    ).stdout.strip()
-    data = docker("config", "inspect", "--format", "{{json .Spec.Data}}", config_id).stdout
-    assert base64.b64decode(json.loads(data)) == (ROOT / "docker/nginx/default.conf").read_bytes()
+    # nginx's files come from Swarm configs, the same bytes as the repository's.
+    configs = json.loads(
+        docker(
+            "service",
+            "inspect",
+            "--format",
+            "{{json .Spec.TaskTemplate.ContainerSpec.Configs}}",
+            f"{STACK}_nginx",
+        ).stdout
+    )
+    sources = {
+        "/etc/nginx/conf.d/default.conf": "docker/nginx/default.conf",
+        "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
+    }
+    assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
+    for config in configs:
+        data = docker("config", "inspect", "--format", "{{json .Spec.Data}}", config["ConfigID"])
+        source = ROOT / sources[config["File"]["Name"]]
+        assert base64.b64decode(json.loads(data.stdout)) == source.read_bytes(), source
 
 
-def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice():
+def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice(dotenv):
     jobs = [
         subprocess.Popen(
             ["make", "swarm-migrate"],
@@ -381,6 +396,14 @@ def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice():
         == "0"
     )
     assert run_sql("SELECT count(*) FROM accounts_user WHERE is_superuser;") == "1"
+    # Made by the app's role (owner of its tables), which is no database superuser.
+    assert (
+        run_sql(
+            "SELECT tableowner, rolsuper FROM pg_tables JOIN pg_roles ON rolname = tableowner "
+            "WHERE tablename = 'accounts_user';"
+        )
+        == f"{dotenv['DJANGO_DB_USER']}|f"
+    )
 
 
 def test_the_generated_superuser_signs_in_through_nginx(dotenv):
@@ -426,7 +449,7 @@ def test_scaling_web_from_one_to_four_drops_no_request():
         time.sleep(2)
         started = time.monotonic()
         make("swarm-scale", "N=4")
-        # nginx re-resolves `web` every 5 s (docker/nginx/default.conf).
+        # nginx re-resolves `web` every second (docker/nginx/default.conf).
         wait_until(
             lambda: (
                 len(healthy_web_hosts()) == 4
@@ -561,7 +584,7 @@ def test_secrets_are_files_and_appear_in_no_service_definition_nor_log(dotenv):
 
     web = containers("web")[0]
     files = docker("exec", web, "ls", "/run/secrets").stdout.split()
-    assert sorted(files) == ["django_secret_key", "postgres_password"]
+    assert sorted(files) == ["django_db_password", "django_secret_key"]
     names = {line.split("=", 1)[0] for line in docker("exec", web, "env").stdout.splitlines()}
     assert not names & set(SECRETS)
-    assert {"DJANGO_SECRET_KEY_FILE", "POSTGRES_PASSWORD_FILE"} <= names
+    assert {"DJANGO_SECRET_KEY_FILE", "DJANGO_DB_PASSWORD_FILE"} <= names

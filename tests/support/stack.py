@@ -21,6 +21,7 @@ from tests.support.postgres import free_port
 from tests.support.project import ROOT, clean_environ, manage
 
 NGINX_SITE = ROOT / "docker" / "nginx" / "default.conf"
+SERVER_NAMES_SCRIPT = ROOT / "docker" / "nginx" / "server-names.sh"
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,26 @@ def postgres_environ() -> dict[str, str]:
     return {key: os.environ[key] for key in keys}
 
 
-def render_nginx_site(*, listen_port: int, upstream: str, static_root: Path) -> str:
-    """The project's nginx site with loopback addresses in place of the compose names."""
+def write_server_names(target: Path, allowed_hosts: str | None = None) -> Path:
+    """What docker/nginx/server-names.sh writes in the nginx container: `server_name` for
+    DJANGO_ALLOWED_HOSTS (Django's default list when None)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NGINX_SERVER_NAMES_FILE": str(target)}
+    if allowed_hosts is not None:
+        env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
+    subprocess.run(["sh", str(SERVER_NAMES_SCRIPT)], env=env, check=True, capture_output=True)
+    return target
+
+
+def render_nginx_site(
+    *, listen_port: int, upstream: str, static_root: Path, server_names: Path
+) -> str:
+    """The project's nginx site with loopback addresses in place of the compose names, and
+    `server_names` (write_server_names) where the container has its own."""
     site = NGINX_SITE.read_text()
     for old, new in {
         "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+        "listen 80;": f"listen 127.0.0.1:{listen_port};",
+        "include /etc/nginx/server-names.conf;": f"include {server_names};",
         "server web:8001 resolve;": f"server {upstream};",
         "alias /srv/static/;": f"alias {static_root}/;",
     }.items():
@@ -131,7 +147,12 @@ def start_nginx(workdir: Path, port: int, upstream: str, static_root: Path):
     )
     workdir.mkdir(parents=True, exist_ok=True)
     site = workdir / "site.conf"
-    site.write_text(render_nginx_site(listen_port=port, upstream=upstream, static_root=static_root))
+    server_names = write_server_names(workdir / "server-names.conf")
+    site.write_text(
+        render_nginx_site(
+            listen_port=port, upstream=upstream, static_root=static_root, server_names=server_names
+        )
+    )
     main = workdir / "nginx.conf"
     main.write_text(nginx_main_config(workdir, site))
     command = [nginx, "-c", str(main), "-e", str(workdir / "nginx-error.log")]

@@ -2,6 +2,8 @@
 config, real PostgreSQL. What a user meets on port 8088, checked on loopback."""
 
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -206,3 +208,30 @@ def test_pages_carry_a_content_security_policy(stack):
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_gunicorn_answers_the_request_in_flight_when_told_to_stop(stack, tmp_path):
+    """SIGTERM (`docker stop`, a rolling update, scaling down): gunicorn finishes the request
+    it is serving, within graceful_timeout, before it exits; the client gets Django's answer,
+    not a reset connection."""
+    port = free_port()
+    body = b"username=someone&password=wrong"
+    head = (
+        b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    with start_gunicorn(stack.env, port, tmp_path / "gunicorn.log") as gunicorn:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            # Half the body: a worker thread has the request and waits for the rest.
+            client.sendall(head + body[:10])
+            time.sleep(0.5)
+            gunicorn.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            assert gunicorn.poll() is None, "gunicorn exited with a request in flight"
+            client.sendall(body[10:])
+            response = client.recv(65536)
+        # Django's answer to a sign-in POST without its CSRF cookie.
+        assert response.startswith(b"HTTP/1.1 403 Forbidden\r\n"), response[:200]
+        assert gunicorn.wait(timeout=25) == 0
+    assert "Shutting down: Master" in (tmp_path / "gunicorn.log").read_text()

@@ -30,16 +30,23 @@ def compose_environ() -> dict[str, str]:
     return clean_environ(WEB_IMAGE=WEB_IMAGE)
 
 
-def compose(
-    *args: str, files=DEV, check: bool = True, timeout: float = 300, input: str | None = None
+def run_compose(
+    *args: str,
+    project: str,
+    files,
+    env: dict[str, str],
+    check: bool = True,
+    timeout: float = 300,
+    input: str | None = None,
 ):
-    command = ["docker", "compose", "-p", PROJECT]
+    """`docker compose` in `project` with `files`; a failure shows the services' last logs."""
+    command = ["docker", "compose", "-p", project]
     for file in files:
         command += ["-f", file]
     result = subprocess.run(
         [*command, *args],
         cwd=ROOT,
-        env=compose_environ(),
+        env=env,
         input=input,
         capture_output=True,
         text=True,
@@ -49,7 +56,7 @@ def compose(
         logs = subprocess.run(
             [*command, "logs", "--no-color", "--tail", "40"],
             cwd=ROOT,
-            env=compose_environ(),
+            env=env,
             capture_output=True,
             text=True,
             timeout=60,
@@ -60,6 +67,10 @@ def compose(
             pytrace=False,
         )
     return result
+
+
+def compose(*args: str, files=DEV, **kwargs):
+    return run_compose(*args, project=PROJECT, files=files, env=compose_environ(), **kwargs)
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120, **kwargs):

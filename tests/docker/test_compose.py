@@ -44,6 +44,13 @@ def down(files=DEV):
     compose("down", files=files)
 
 
+def django_shell(code: str, files=DEV) -> str:
+    """`manage.py shell -c code` in the running web container; its output."""
+    return compose(
+        "exec", "-T", "web", "python", "manage.py", "shell", "--no-imports", "-c", code, files=files
+    ).stdout
+
+
 def stylesheet_url(page: str) -> str:
     match = re.search(r'href="(/static/admin/css/base(?:\.[0-9a-f]{12})?\.css)"', page)
     assert match, "the admin login page links no base.css"
@@ -236,17 +243,7 @@ def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(do
 
 def test_data_survives_down_and_up(dotenv):
     username = random_name("kept")
-    compose(
-        "exec",
-        "-T",
-        "web",
-        "python",
-        "manage.py",
-        "shell",
-        "--no-imports",
-        "-c",
-        f"from accounts.models import User; User.objects.create(username='{username}')",
-    )
+    django_shell(f"from accounts.models import User; User.objects.create(username='{username}')")
     down()
     compose("up", "--detach", "--wait", "--wait-timeout", "180", timeout=240)
     assert run_sql(f"SELECT count(*) FROM accounts_user WHERE username = '{username}';") == "1"
@@ -304,20 +301,12 @@ def test_production_mode_serves_hashed_static_files():
 def test_the_app_connects_as_its_own_role_which_is_no_superuser(dotenv):
     """The role web uses owns the app's tables and nothing more; the cluster's superuser
     (POSTGRES_USER) stays with backups and psql."""
-    role = compose(
-        "exec",
-        "-T",
-        "web",
-        "python",
-        "manage.py",
-        "shell",
-        "--no-imports",
-        "-c",
+    role = django_shell(
         "from django.db import connection; cursor = connection.cursor(); "
         "cursor.execute('SELECT current_user, rolsuper, rolcreaterole, rolcreatedb "
         "FROM pg_roles WHERE rolname = current_user'); print(*cursor.fetchone())",
         files=PROD,
-    ).stdout.split()
+    ).split()
     assert role == [dotenv["DJANGO_DB_USER"], "False", "False", "False"]
     assert dotenv["DJANGO_DB_USER"] != dotenv["POSTGRES_USER"]
     owner = run_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'todo_item';", files=PROD)

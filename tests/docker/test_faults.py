@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.conftest import base_images, docker, wait_until
+from tests.docker.conftest import base_images, docker, run_compose, wait_until
 from tests.support.project import ROOT, clean_environ
 
 pytestmark = pytest.mark.docker
@@ -64,34 +64,8 @@ def compose_environ(**extra: str) -> dict[str, str]:
     )
 
 
-def compose(*args: str, files=PROD, check: bool = True, timeout: float = 300, input=None):
-    command = ["docker", "compose", "-p", PROJECT]
-    for file in files:
-        command += ["-f", file]
-    result = subprocess.run(
-        [*command, *args],
-        cwd=ROOT,
-        env=compose_environ(),
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        logs = subprocess.run(
-            [*command, "logs", "--no-color", "--tail", "40"],
-            cwd=ROOT,
-            env=compose_environ(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        pytest.fail(
-            f"compose {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n"
-            f"{result.stderr}\n--- service logs ---\n{logs}",
-            pytrace=False,
-        )
-    return result
+def compose(*args: str, files=PROD, **kwargs):
+    return run_compose(*args, project=PROJECT, files=files, env=compose_environ(), **kwargs)
 
 
 def container(service: str) -> str:

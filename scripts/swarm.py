@@ -56,6 +56,8 @@ SECRETS = {
     "django_db_password": "DJANGO_DB_PASSWORD",
     "django_superuser_password": "DJANGO_SUPERUSER_PASSWORD",
 }
+# Deploys to try when another one changes the stack at the same moment.
+DEPLOY_ATTEMPTS = 5
 # Task states that end a run of the job without success.
 FAILED = ("failed", "rejected")
 # How an update that failed ended, by its UpdateStatus.State.
@@ -247,24 +249,32 @@ def without_nulls(value):
 
 
 def stack_deploy(config: dict, *, wait: bool) -> None:
-    try:
-        result = subprocess.run(
-            ["docker", "stack", "deploy", "--compose-file", "-", "--quiet"]
-            + (["--detach=false"] if wait else [])
-            + [STACK],
-            input=json.dumps(config),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        raise SwarmError(f"the stack did not converge within {TIMEOUT:g}s\n{tasks()}") from None
+    # Swarm refuses an update made from a service version that another update has just
+    # replaced ("update out of sequence"), as when two `make swarm-migrate` run at once:
+    # deploying again, from the new version, is what the second one meant.
+    for attempt in range(1, DEPLOY_ATTEMPTS + 1):
+        try:
+            result = subprocess.run(
+                ["docker", "stack", "deploy", "--compose-file", "-", "--quiet"]
+                + (["--detach=false"] if wait else [])
+                + [STACK],
+                input=json.dumps(config),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise SwarmError(f"the stack did not converge within {TIMEOUT:g}s\n{tasks()}") from None
+        if "out of sequence" not in result.stderr or attempt == DEPLOY_ATTEMPTS:
+            break
+        say("another deploy changed the stack at the same moment: deploying again")
+        time.sleep(attempt)
     # What Swarm ignores (build, restart, security_opt) and unpinned images are worth a look.
     for line in result.stderr.splitlines():
         if line.strip():
             print(f"  {line}", file=sys.stderr)
     if result.returncode != 0:
-        raise SwarmError(f"docker stack deploy failed:\n{tasks()}")
+        raise SwarmError(f"docker stack deploy failed:\n{result.stderr.strip()}\n{tasks()}")
 
 
 def tasks() -> str:

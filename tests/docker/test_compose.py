@@ -311,6 +311,11 @@ def test_the_app_connects_as_its_own_role_which_is_no_superuser(dotenv):
     assert dotenv["DJANGO_DB_USER"] != dotenv["POSTGRES_USER"]
     owner = run_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'todo_item';", files=PROD)
     assert owner == dotenv["DJANGO_DB_USER"]
+    # Nor does web hold the superuser's password, or any other service's secret.
+    environment = compose("exec", "-T", "web", "env", files=PROD).stdout
+    foreign = ("POSTGRES_PASSWORD", "DJANGO_SUPERUSER_PASSWORD", "PGADMIN_DEFAULT_PASSWORD")
+    assert [name for name in foreign if dotenv[name] in environment] == []
+    assert dotenv["DJANGO_DB_PASSWORD"] in environment
 
 
 def test_production_containers_are_hardened():

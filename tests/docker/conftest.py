@@ -23,6 +23,9 @@ PROD = ("compose.yaml",)
 MIGRATE = ("compose.migrate.yaml",)
 ALL = DEV + MIGRATE
 NGINX = "http://127.0.0.1:8088"
+# psql in the db container as the cluster's superuser, over its local socket (no password):
+# the SQL on stdin, bare values out. Every suite's run_sql uses it.
+PSQL = ("sh", "-c", 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq')
 
 
 def compose_environ() -> dict[str, str]:
@@ -160,9 +163,7 @@ def run_sql(sql: str, files=DEV) -> str:
         "exec",
         "-T",
         "db",
-        "sh",
-        "-c",
-        'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq',
+        *PSQL,
         files=files,
         input=sql,
         timeout=60,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.conftest import base_images, docker, run_compose, wait_until
+from tests.docker.conftest import PSQL, base_images, docker, run_compose, wait_until
 from tests.support.project import ROOT, clean_environ
 
 pytestmark = pytest.mark.docker
@@ -85,14 +85,12 @@ def restart_counts() -> dict[str, int]:
 
 
 def run_sql(sql: str) -> str:
-    """psql in the db container, as the application user, over its socket: no password."""
+    """psql in the db container as the cluster's superuser (conftest.PSQL)."""
     return compose(
         "exec",
         "-T",
         "db",
-        "sh",
-        "-c",
-        'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq',
+        *PSQL,
         input=sql,
         timeout=60,
     ).stdout.strip()

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.docker.conftest import (
+    PSQL,
     ROOT,
     WEB_IMAGE,
     compose,
@@ -142,9 +143,7 @@ def run_sql(sql: str) -> str:
         "exec",
         "-i",
         containers("db")[0],
-        "sh",
-        "-c",
-        'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq',
+        *PSQL,
         input=sql,
     ).stdout.strip()
 

@@ -11,7 +11,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 import socket
 from pathlib import Path
 
-from decouple import Csv
+from decouple import Choices, Csv
 from django.utils.csp import CSP
 
 from config.env import BASE_DIR, config, required, secret
@@ -20,6 +20,11 @@ from config.env import BASE_DIR, config, required, secret
 # Core
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------------
+
+# The project's name as people read it: page titles, the admin's header.
+# % filter replace("Django Starter", project_name)
+PROJECT_NAME = "Django Starter"
+# % endfilter
 
 # SECURITY WARNING: keep the secret key used in production secret!
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
@@ -41,11 +46,13 @@ CSRF_TRUSTED_ORIGINS = config(
 )
 
 INSTALLED_APPS = [
-    # Project apps first, so that `ops` can extend Django's own `migrate` command.
+    # Project apps first, so that `ops` can extend Django's own management commands.
     "accounts",
     "ops",
-    # The example app; todo/README.md says how to remove it.
-    "todo",
+    # Your apps here (`python manage.py startapp <name>` makes one that passes `make lint`).
+    # % if with_example_app
+    "todo",  # the example app (todo/README.md)
+    # % endif
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,18 +77,29 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Templates are read once and kept, except in development, where an edited template shows on
+# the next request under gunicorn too (only runserver empties Django's template cache).
+TEMPLATE_LOADERS = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ops.context_processors.project",
             ],
+            "loaders": (
+                TEMPLATE_LOADERS
+                if DEBUG
+                else [("django.template.loaders.cached.Loader", TEMPLATE_LOADERS)]
+            ),
         },
     },
 ]
@@ -165,6 +183,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(config("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if DEBUG:
+    # Development: gunicorn serves the static files itself, straight from the apps' folders
+    # (nginx passes /static/ on to it, compose.override.yaml), so that an edited stylesheet
+    # shows on the next request without collectstatic.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Django's manifest storage, plus a .gz beside each compressible file, made once by
@@ -222,7 +247,11 @@ SECURE_CSP = {
 # DJANGO_LOG_FORMAT=json gives one JSON object per line for log shippers.
 # ---------------------------------------------------------------------------------------------
 
-LOG_LEVEL = config("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = config(
+    "DJANGO_LOG_LEVEL",
+    default="INFO",
+    cast=Choices(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], cast=str.upper),
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -235,7 +264,9 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": config("DJANGO_LOG_FORMAT", default="plain"),
+            "formatter": config(
+                "DJANGO_LOG_FORMAT", default="plain", cast=Choices(["plain", "json"])
+            ),
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -1,16 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from ops.views import health
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # The example app, at the site's root.
-    path("", include("todo.urls")),
+    # Your apps' URLs here.
+    # % if with_example_app
+    path("todo/", include("todo.urls")),
+    # % endif
 ]
 
 # A database that is down or not migrated yet answers 503 instead of 500 (ops/views.py).

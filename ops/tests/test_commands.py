@@ -6,8 +6,7 @@ import sys
 import pytest
 from django.db import connection
 
-from tests.support.postgres import free_port
-from tests.support.project import ROOT, clean_environ, manage
+from harness.project import ROOT, clean_environ, free_port, manage
 
 
 def test_wait_for_db_gives_up_with_a_clear_error_when_nothing_answers():

@@ -7,20 +7,8 @@ import pytest
 from django import db
 from django.db import connection, transaction
 
+from harness.project import clean_environ, free_port, run_django_script
 from ops.views import server_error
-from tests.support.postgres import free_port
-from tests.support.project import clean_environ, manage
-
-# Posts the sign-in form (which reads the users table) with Django's test client, in a
-# process of its own whose database is the one the environment names.
-POST_SIGN_IN = """
-from django.test import Client
-response = Client(raise_request_exception=False).post(
-    "/accounts/login/", {"username": "ada", "password": "secret"}
-)
-print("STATUS", response.status_code, response.get("Retry-After"))
-print(response.content.decode())
-"""
 
 
 def sign_in_on(**database: str) -> tuple[str, str, list[str]]:
@@ -32,7 +20,7 @@ def sign_in_on(**database: str) -> tuple[str, str, list[str]]:
         DJANGO_LOG_LEVEL="ERROR",
         **database,
     )
-    result = manage("shell", "--no-imports", "-c", POST_SIGN_IN, env=env)
+    result = run_django_script("post_sign_in", env=env)
     logged, _, answer = result.stdout.partition("STATUS ")
     status, _, page = answer.partition("\n")
     return status, page, (logged + result.stderr).splitlines()

@@ -3,8 +3,8 @@ after a one-line code change, image size over its base, `up --wait` to healthy, 
 then a fresh `git clone` to `make run` serving its first page.
 
 Everything happens in temporary copies of the repository, under a compose project of its own
-(`django-starter-bench`, nginx on port 18088), torn down at the end: the working tree, the
-developer's stack and the Docker suite's are never touched.
+(<project>-bench, on free ports), torn down at the end: the working tree, the developer's
+stack and the Docker suite's are never touched.
 """
 
 import contextlib
@@ -12,9 +12,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,12 +22,9 @@ from pathlib import Path
 import requests
 
 from bench.report import Target
-from tests.support.project import ROOT, clean_environ
+from harness.compose import MIGRATE, PROD, CommandFailed, Compose, write_env_file
+from harness.project import ROOT, clean_environ, free_port
 
-PROJECT = "django-starter-bench"
-IMAGE = f"{PROJECT}-web:latest"
-NGINX_PORT = 18088
-RUN_URL = "http://127.0.0.1:8000/admin/login/"
 MB = 1_000_000
 
 TARGETS = {
@@ -43,11 +38,11 @@ TARGETS = {
 def docker_unavailable() -> str | None:
     """Why the Docker figures cannot be taken here, or None."""
     if not shutil.which("docker"):
-        return "no docker CLI (apt-get install docker.io, then bash tests/docker/engine.sh)"
+        return "no docker CLI (install Docker Engine and Compose v2)"
     for command in (["docker", "info"], ["docker", "compose", "version"]):
         result = subprocess.run(command, capture_output=True, timeout=30, check=False)
         if result.returncode != 0:
-            return f"`{' '.join(command)}` failed (bash tests/docker/engine.sh starts an engine)"
+            return f"`{' '.join(command)}` failed (is the Docker engine running?)"
     return None
 
 
@@ -67,35 +62,10 @@ def copy_working_tree(destination: Path) -> None:
             shutil.copy2(source, target, follow_symlinks=False)
 
 
-class Compose:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        # Only the copy's .env configures the stack: nothing of the bench's environment
-        # (the throwaway cluster's POSTGRES_*) may leak into it.
-        self.env = clean_environ(WEB_IMAGE=IMAGE, NGINX_PORT=str(NGINX_PORT))
-
-    def __call__(self, *args: str, files=("compose.yaml",), timeout: float = 600) -> float:
-        """Runs `docker compose ARGS`; returns how long it took, raises with its output."""
-        command = ["docker", "compose", "-p", PROJECT]
-        for file in files:
-            command += ["-f", file]
-        started = time.monotonic()
-        result = subprocess.run(
-            [*command, *args],
-            cwd=self.directory,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        elapsed = time.monotonic() - started
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"docker compose {' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-            )
-        return elapsed
+def timed(run: Callable[[], object]) -> float:
+    started = time.monotonic()
+    run()
+    return time.monotonic() - started
 
 
 def image_size(name: str) -> int:
@@ -136,56 +106,43 @@ def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         copy = Path(tmp) / "repo"
         copy_working_tree(copy)
-        subprocess.run(
-            [sys.executable, "scripts/make_env.py"], cwd=copy, check=True, capture_output=True
-        )
+        env_file = Path(tmp) / "bench.env"
+        write_env_file(env_file)
         base = base_image(copy)
-        # The base images, as the Docker suite gets them: local, pulled, or look-alikes.
-        subprocess.run(
-            [sys.executable, "tests/docker/lookalikes.py", base, "postgres:17", "nginx:1.30"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        compose = Compose(copy)
-        everything = ("compose.yaml", "compose.migrate.yaml")
-        compose("down", "--volumes", "--remove-orphans", files=everything)
+        compose = Compose("bench", env_file, directory=copy)
+        everything = (*PROD, *MIGRATE)
+        compose.down(volumes=True, files=everything)
         try:
             print("  cold build (no layer cache) ...", flush=True)
-            figures["cold build"] = (compose("build", "--no-cache", "web"), "s")
-            size, base_size = image_size(IMAGE), image_size(base)
+            figures["cold build"] = (timed(lambda: compose.run("build", "--no-cache", "web")), "s")
+            size, base_size = image_size(compose.image), image_size(base)
             figures["image"] = (round(size / MB), "MB")
             figures["base image"] = (round(base_size / MB), "MB")
             figures["image over base"] = (round((size - base_size) / MB), "MB")
 
             with (copy / "ops" / "views.py").open("a") as code:
                 code.write("# bench: a one-line code change\n")
-            figures["code-only rebuild"] = (compose("build", "web"), "s")
+            figures["code-only rebuild"] = (timed(lambda: compose.run("build", "web")), "s")
 
             print("  up --wait, migrate ...", flush=True)
-            figures["up --wait to healthy, fresh volumes"] = (
-                compose("up", "--detach", "--wait", "--no-build", "--wait-timeout", "120"),
-                "s",
-            )
-            figures["migrate job"] = (
-                compose("run", "--rm", "migrate", files=everything),
-                "s",
-            )
-            page = f"http://127.0.0.1:{NGINX_PORT}/admin/login/"
+            up = ("up", "--detach", "--wait", "--no-build", "--wait-timeout", "120")
+            figures["up --wait to healthy, fresh volumes"] = (timed(lambda: compose.run(*up)), "s")
+            figures["migrate job"] = (timed(compose.migrate), "s")
+            page = f"{compose.url()}/admin/login/"
             # As a TLS-terminating proxy in front of nginx would say (DEBUG off redirects
             # plain http to https).
             if not wait_for_page(page, timeout=10, headers={"X-Forwarded-Proto": "https"}):
                 raise RuntimeError(f"{page} did not answer 200 after migrate")
-            compose("down")
+            compose.down()
             figures["up --wait to healthy, existing volumes"] = (
-                compose("up", "--detach", "--wait", "--no-build", "--wait-timeout", "120"),
+                timed(lambda: compose.run(*up)),
                 "s",
             )
         finally:
             with contextlib.suppress(Exception):
-                compose("down", "--volumes", "--remove-orphans", files=everything)
+                compose.down(volumes=True, files=everything)
             # The image, and the one the rebuild replaced: only this project's.
-            subprocess.run(["docker", "image", "rm", IMAGE], capture_output=True, check=False)
+            subprocess.run(["docker", "image", "rm", compose.image], capture_output=True)
             subprocess.run(
                 [
                     "docker",
@@ -193,23 +150,16 @@ def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
                     "prune",
                     "--force",
                     "--filter",
-                    f"label=com.docker.compose.project={PROJECT}",
+                    f"label=com.docker.compose.project={compose.name}",
                 ],
                 capture_output=True,
-                check=False,
             )
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def clone_to_first_page(timeout: float = 240) -> float | str:
     """Seconds from `git clone` to `make run` answering 200 on its admin login page, or why
     that could not be measured."""
-    if port_in_use(8000):
-        return "port 8000 is in use"
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-clone-") as tmp:
         clone = Path(tmp) / "clone"
         started = time.monotonic()
@@ -217,12 +167,12 @@ def clone_to_first_page(timeout: float = 240) -> float | str:
             ["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, capture_output=True
         )
         # As a newcomer's shell would be: none of our variables, no virtualenv active.
-        env = clean_environ()
+        env = clean_environ(dotenv=True)
         env.pop("VIRTUAL_ENV", None)
         log = Path(tmp) / "make-run.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                ["make", "run"],
+                ["make", "run", f"RUN_PORT={port}"],
                 cwd=clone,
                 env=env,
                 stdout=out,
@@ -230,7 +180,11 @@ def clone_to_first_page(timeout: float = 240) -> float | str:
                 start_new_session=True,  # its own process group: runserver's reloader included
             )
         try:
-            served = wait_for_page(RUN_URL, timeout=timeout, alive=lambda: process.poll() is None)
+            served = wait_for_page(
+                f"http://127.0.0.1:{port}/admin/login/",
+                timeout=timeout,
+                alive=lambda: process.poll() is None,
+            )
             elapsed = time.monotonic() - started
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -257,7 +211,7 @@ def build_and_start() -> dict:
     else:
         try:
             docker_figures(figures)
-        except (RuntimeError, subprocess.SubprocessError) as error:
+        except (RuntimeError, CommandFailed, subprocess.SubprocessError) as error:
             print(f"  Docker figures FAILED: {error}", flush=True)
             problems.append(f"docker: {str(error)[:2000]}")
     print("  git clone to make run serving its first page ...", flush=True)

@@ -1,6 +1,6 @@
 """The ceilings, started beside the product's stack: a bare nginx serving the static root from
 disk, and the hello app under the project's gunicorn settings behind the project's nginx site.
-Built from tests/support/stack.py's parts, so that they run exactly as the product does."""
+Built from harness/stack.py's parts, so that they run exactly as the product does."""
 
 import contextlib
 import os
@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.postgres import free_port
-from tests.support.project import clean_environ
-from tests.support.stack import (
+from harness.project import clean_environ, free_port
+from harness.stack import (
     nginx_main_config,
     render_nginx_site,
     running,
@@ -80,6 +79,7 @@ def hello_ceiling(
     }
     env = clean_environ(DJANGO_SETTINGS_MODULE="bench.hello.settings", **gunicorn_overrides)
     site = render_nginx_site(
+        workdir,
         listen_port=nginx_port,
         upstream=f"127.0.0.1:{gunicorn_port}",
         static_root=static_root,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.__main__ import Scenario, selected
+from bench.scenarios import Scenario, selected
 
 
 def scenario(name: str, ceiling: str | None = None) -> Scenario:

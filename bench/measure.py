@@ -1,0 +1,87 @@
+"""Measuring: the product's stack and the ceilings started side by side, then every scenario
+under wrk in rounds taken in turn, with the share of the CPU other processes took."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import requests
+
+from bench import cpu, report, wrk
+from bench.scenarios import Scenario, scenarios, selected
+from harness import stack as stack_module
+
+# What a browser sends, for every scenario alike.
+BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*;q=0.8"}
+
+
+def measure(todo: list[Scenario], *, seconds: float, warmup: float, rounds: int) -> dict[str, dict]:
+    """Every scenario `rounds` times in turn, each for its share of `seconds`, the first time
+    after a warm-up."""
+    per_round = max(1, round(seconds / rounds))
+    for scenario in todo:
+        headers = {**BROWSER, **scenario.headers}
+        problem = scenario.check(requests.get(scenario.url, headers=headers, timeout=10))
+        if problem:
+            raise RuntimeError(f"{scenario.name}: {scenario.url} is not right: {problem}")
+    loads: dict[str, list[wrk.Load]] = {scenario.name: [] for scenario in todo}
+    foreign: dict[str, list[float]] = {scenario.name: [] for scenario in todo}
+    for number in range(1, rounds + 1):
+        for scenario in todo:
+            headers = {**BROWSER, **scenario.headers}
+            if number == 1 and warmup > 0:
+                wrk.run(scenario.url, seconds=warmup, headers=headers)
+            before = cpu.snapshot()
+            load = wrk.run(scenario.url, seconds=per_round, headers=headers)
+            others = cpu.foreign_share(before, cpu.snapshot())
+            loads[scenario.name].append(load)
+            foreign[scenario.name].append(others)
+            print(
+                f"  round {number}  {scenario.name:<18} {load.rps:>9,.0f} req/s  "
+                f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:7.2f} ms  errors {load.errors}  "
+                f"(others' CPU {others:.0%})",
+                flush=True,
+            )
+    return {
+        scenario.name: {
+            **report.scenario_result(
+                loads[scenario.name],
+                ceiling=loads.get(scenario.ceiling or ""),
+                target=scenario.target,
+                foreign=foreign[scenario.name],
+            ),
+            "ceiling": scenario.ceiling,
+            "path": re.sub(r"^http://[^/]+", "", scenario.url),
+        }
+        for scenario in todo
+    }
+
+
+def load_scenarios(args, overrides: dict[str, str]) -> dict[str, dict]:
+    from bench.servers import bare_nginx, hello_ceiling
+
+    if not os.environ.get("DJANGO_DB_HOST"):
+        raise SystemExit(
+            "No PostgreSQL: run `make bench`, or `python -m harness.postgres -- python -m bench`"
+        )
+    if args.nginx_site:
+        stack_module.NGINX_SITE = args.nginx_site.resolve()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        with stack_module.production_like_stack(workdir / "product", **overrides) as stack:
+            static_root = Path(stack.env["DJANGO_STATIC_ROOT"])
+            with (
+                hello_ceiling(
+                    workdir / "hello", static_root=static_root, overrides=overrides
+                ) as hello,
+                bare_nginx(workdir / "bare", static_root=static_root) as bare,
+            ):
+                todo = selected(scenarios(stack, hello, bare), args.only)
+                print(
+                    f"Load: wrk, {wrk.THREADS} threads, {wrk.CONNECTIONS} connections; "
+                    f"per scenario {args.warmup:g} s warm-up, then {args.rounds} rounds "
+                    f"of {max(1, round(args.seconds / args.rounds))} s (the best one counts)",
+                    flush=True,
+                )
+                return measure(todo, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds)

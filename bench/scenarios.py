@@ -1,0 +1,135 @@
+"""What `make bench` loads: the ceilings (nginx serving a file, a hello view under the same
+gunicorn and nginx) and the product's pages, each with the check that its answer is the
+right one."""
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bench.report import Target
+from harness.accounts import Account, sign_in
+from harness.project import run_django_script
+
+STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
+# % if with_example_app
+TODO_ITEMS = 50
+# % endif
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    url: str
+    ceiling: str | None  # the scenario whose rps this one is divided by
+    target: Target | None
+    check: Callable[[requests.Response], str | None]  # what is wrong with a response, if anything
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def expect(status: int = 200, *, contains: str = ""):
+    """A check that the page under load is the right one (a redirect to the sign-in page, say,
+    would be fast and wrong)."""
+
+    def check(response: requests.Response) -> str | None:
+        if response.status_code != status:
+            return f"status {response.status_code}, expected {status}"
+        if contains and contains not in response.text:
+            return f"no {contains!r} in the response"
+        return None
+
+    return check
+
+
+def scenarios(stack, hello, bare: str) -> list[Scenario]:
+    login = requests.get(f"{stack.url}/admin/login/", timeout=10).text
+    css = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', login)
+    if not css:
+        raise RuntimeError("the admin login page links no hashed base.css")
+    asset = css[1]
+    found = [
+        Scenario(STATIC_BARE, f"{bare}{asset}", None, None, expect()),
+        Scenario(HELLO_DIRECT, f"{hello.direct_url}/", None, None, expect(contains="Hello")),
+        Scenario(
+            HELLO, f"{hello.url}/", HELLO_DIRECT, Target(min_ratio=0.93), expect(contains="Hello")
+        ),
+        Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), expect()),
+        Scenario(
+            "health",
+            f"{stack.url}/health/",
+            HELLO,
+            Target(min_ratio=0.6),
+            expect(contains='"database": "ok"'),
+        ),
+        Scenario(
+            "admin-login",
+            f"{stack.url}/admin/login/",
+            HELLO,
+            None,
+            expect(contains="Django administration"),
+        ),
+    ]
+    # % if with_example_app
+    found += todo_scenarios(stack)
+    # % endif
+    return found
+
+
+def selected(found: list[Scenario], only: str) -> list[Scenario]:
+    """The scenarios named in `only` (all when empty) and the ceilings they are divided by."""
+    if not only:
+        return found
+    wanted = set(only.split(","))
+    by_name = {scenario.name: scenario for scenario in found}
+    unknown = wanted - by_name.keys()
+    if unknown:
+        raise SystemExit(
+            f"unknown scenarios: {', '.join(sorted(unknown))}; known: {', '.join(by_name)}"
+        )
+    changed = True
+    while changed:
+        ceilings = {by_name[name].ceiling for name in wanted} - {None}
+        changed = not ceilings <= wanted
+        wanted |= ceilings
+    return [scenario for scenario in found if scenario.name in wanted]
+
+
+# % if with_example_app
+
+
+def todo_scenarios(stack) -> list[Scenario]:
+    """The signed-in pages of the example app: a list of TODO_ITEMS items, and its board."""
+    account = Account("bench", secrets.token_urlsafe(18))
+    seeded = run_django_script(
+        Path(__file__).parent / "todo_seed.py",
+        env={
+            **stack.env,
+            "HARNESS_USERNAME": account.username,
+            "HARNESS_PASSWORD": account.password,
+            "HARNESS_ITEMS": str(TODO_ITEMS),
+        },
+    )
+    made = json.loads(seeded.stdout.strip().splitlines()[-1])
+    session, _ = sign_in(stack.url, account)
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())}
+    lists = f"{stack.url}/todo/lists/{made['list']}/"
+    return [
+        Scenario(
+            "todo-list",
+            lists,
+            HELLO,
+            Target(min_ratio=0.30, max_p99_ms=50, max_errors=0),
+            expect(contains=made["first_item"]),
+            cookie,
+        ),
+        Scenario(
+            "todo-board", f"{lists}board/", HELLO, None, expect(contains=made["first_item"]), cookie
+        ),
+    ]
+
+
+# % endif

@@ -1,5 +1,11 @@
 import pytest
 
+from accounts.tests.factories import make_user
+
+# The harness's fixtures (the production-like stack, the browser, the Docker engine), for the
+# tests of every app.
+pytest_plugins = ["harness.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
@@ -10,3 +16,20 @@ def _fast_test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    """A test client signed in as alice."""
+    client.force_login(alice)
+    return client

@@ -1,0 +1,2 @@
+"""The harness the tests and the bench share: it drives the product from outside (subprocesses,
+real servers, the Docker engine, a browser). Nothing in the product imports it."""

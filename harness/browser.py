@@ -1,21 +1,17 @@
-"""What the browser tests drive: Debian's Chromium through Playwright, and ordinary users made
-in the stack's database.
+"""Chromium for the browser tests, driven by Playwright.
 
-Playwright's own browser download cannot work on these machines (no internet for it), so the
-tests launch the system's Chromium by its path.
+Where Playwright's own browser download cannot work (no internet for it, as on this project's
+CI machines), the tests launch the system's Chromium by its path (Debian's `chromium`);
+elsewhere Playwright's own Chromium (`playwright install chromium`) does as well.
 """
 
 import os
-import secrets
-from dataclasses import dataclass
 
 from playwright.sync_api import Browser, Playwright
 
-from tests.support.binaries import require
-from tests.support.project import manage
-from tests.support.stack import Stack
+from harness.binaries import require
 
-CHROMIUM = "/usr/bin/chromium"
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
     "--disable-gpu",
@@ -27,37 +23,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-_CREATE_USER = (
-    "import os; from django.contrib.auth import get_user_model; "
-    "get_user_model().objects.create_user("
-    "os.environ['BROWSER_TEST_USERNAME'], password=os.environ['BROWSER_TEST_PASSWORD'])"
-)
-
 
 def launch_chromium(playwright: Playwright) -> Browser:
-    """Headless Chromium; where it is missing, a failure in CI and a skip elsewhere."""
-    executable = require(CHROMIUM if os.path.exists(CHROMIUM) else None, "Chromium", "chromium")
+    """Headless Chromium; where none is found, a failure in CI and a skip elsewhere."""
+    if os.path.exists(SYSTEM_CHROMIUM):
+        executable = SYSTEM_CHROMIUM
+    elif os.path.exists(playwright.chromium.executable_path):
+        executable = playwright.chromium.executable_path
+    else:
+        executable = require(None, "Chromium", "chromium (or: playwright install chromium)")
     return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-
-
-@dataclass(frozen=True)
-class Account:
-    username: str
-    password: str
-
-
-def create_account(stack: Stack, name: str) -> Account:
-    """An ordinary user (not staff) in the stack's database, made by the project's manage.py
-    as an operator would; the password goes through the environment, never a command line."""
-    account = Account(f"{name}-{secrets.token_hex(3)}", secrets.token_urlsafe(12))
-    manage(
-        "shell",
-        "--command",
-        _CREATE_USER,
-        env={
-            **stack.env,
-            "BROWSER_TEST_USERNAME": account.username,
-            "BROWSER_TEST_PASSWORD": account.password,
-        },
-    )
-    return account

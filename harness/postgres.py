@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL cluster: initdb in a temporary folder, a free port, gone afterwards.
 
-    python -m tests.support.postgres -- pytest -m "not docker"
+    python -m harness.postgres -- pytest -m "not docker"
 
 runs the command with DJANGO_DB_HOST, DJANGO_DB_PORT and POSTGRES_* pointing at the cluster,
 so that nothing depends on a server that happens to be running on the machine.
@@ -11,7 +11,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.binaries import find_postgres_bin
+from harness.binaries import find_postgres_bin
+from harness.project import free_port
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,6 @@ class Cluster:
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_DB": self.database,
         }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:

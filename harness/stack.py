@@ -8,7 +8,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,25 +15,38 @@ from pathlib import Path
 import psycopg
 import requests
 
-from tests.support.binaries import require
-from tests.support.postgres import free_port
-from tests.support.project import ROOT, clean_environ, manage
+from harness.accounts import Account
+from harness.binaries import require
+from harness.project import ROOT, clean_environ, free_port, manage
+from harness.waiting import wait_until
 
-NGINX_SITE = ROOT / "docker" / "nginx" / "default.conf"
-SERVER_NAMES_SCRIPT = ROOT / "docker" / "nginx" / "server-names.sh"
+NGINX = ROOT / "docker" / "nginx"
+NGINX_SITE = NGINX / "default.conf"
+STATIC_FILES = NGINX / "static-files.conf"
+SERVER_NAMES_SCRIPT = NGINX / "server-names.sh"
 
 
 @dataclass(frozen=True)
 class Stack:
     url: str  # through nginx
     gunicorn_url: str  # gunicorn directly, as nginx reaches it
-    username: str
-    password: str
+    superuser: Account  # created by the data migration, from DJANGO_SUPERUSER_*
     env: dict[str, str]
     logs: Path
 
     def log(self, name: str) -> str:
         return (self.logs / name).read_text(errors="replace")
+
+    def database(self) -> psycopg.Connection:
+        """A connection to the stack's database as the cluster's superuser, outside the app."""
+        return psycopg.connect(
+            host=self.env["DJANGO_DB_HOST"],
+            port=self.env["DJANGO_DB_PORT"],
+            user=self.env["POSTGRES_USER"],
+            password=self.env["POSTGRES_PASSWORD"],
+            dbname=self.env["POSTGRES_DB"],
+            autocommit=True,
+        )
 
 
 def postgres_environ() -> dict[str, str]:
@@ -59,22 +71,33 @@ def write_server_names(target: Path, allowed_hosts: str | None = None) -> Path:
     return target
 
 
+def replace_once(path: Path, replacements: dict[str, str]) -> str:
+    text = path.read_text()
+    for old, new in replacements.items():
+        assert text.count(old) == 1, f"{path} no longer contains {old!r} once"
+        text = text.replace(old, new)
+    return text
+
+
 def render_nginx_site(
-    *, listen_port: int, upstream: str, static_root: Path, server_names: Path
+    workdir: Path, *, listen_port: int, upstream: str, static_root: Path, server_names: Path
 ) -> str:
     """The project's nginx site with loopback addresses in place of the compose names, and
     `server_names` (write_server_names) where the container has its own."""
-    site = NGINX_SITE.read_text()
-    for old, new in {
-        "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
-        "listen 80;": f"listen 127.0.0.1:{listen_port};",
-        "include /etc/nginx/server-names.conf;": f"include {server_names};",
-        "server web:8001 resolve;": f"server {upstream};",
-        "alias /srv/static/;": f"alias {static_root}/;",
-    }.items():
-        assert site.count(old) == 1, f"{NGINX_SITE} no longer contains {old!r}"
-        site = site.replace(old, new)
-    return site
+    static_files = workdir / "static-files.conf"
+    static_files.write_text(
+        replace_once(STATIC_FILES, {"alias /srv/static/;": f"alias {static_root}/;"})
+    )
+    return replace_once(
+        NGINX_SITE,
+        {
+            "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
+            "listen 80;": f"listen 127.0.0.1:{listen_port};",
+            "include /etc/nginx/server-names.conf;": f"include {server_names};",
+            "include /etc/nginx/static-files.conf;": f"include {static_files};",
+            "server web:8001 resolve;": f"server {upstream};",
+        },
+    )
 
 
 def nginx_main_config(workdir: Path, site: Path) -> str:
@@ -100,15 +123,15 @@ http {{
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"{process.args[0]} exited early:\n{log.read_text()}")
         with contextlib.suppress(requests.ConnectionError):
             requests.get(url, timeout=2)
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()}")
+            return True
+        return False
+
+    wait_until(answers, timeout=timeout, interval=0.1, message=f"{url} did not answer")
 
 
 @contextlib.contextmanager
@@ -150,7 +173,11 @@ def start_nginx(workdir: Path, port: int, upstream: str, static_root: Path):
     server_names = write_server_names(workdir / "server-names.conf")
     site.write_text(
         render_nginx_site(
-            listen_port=port, upstream=upstream, static_root=static_root, server_names=server_names
+            workdir,
+            listen_port=port,
+            upstream=upstream,
+            static_root=static_root,
+            server_names=server_names,
         )
     )
     main = workdir / "nginx.conf"
@@ -206,8 +233,7 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
             yield Stack(
                 url=f"http://127.0.0.1:{nginx_port}",
                 gunicorn_url=f"http://127.0.0.1:{gunicorn_port}",
-                username=username,
-                password=password,
+                superuser=Account(username, password),
                 env=env,
                 logs=workdir,
             )

@@ -2,7 +2,7 @@
 
 import secrets
 
-from tests.support.project import clean_environ, manage
+from harness.project import clean_environ, manage
 
 
 def test_system_checks_pass():

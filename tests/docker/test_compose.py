@@ -1,8 +1,10 @@
-"""The compose stack on a real Docker engine, with the compose files exactly as users run them.
+"""The compose stack on a real Docker engine, with the compose files exactly as users run them,
+in a compose project of the suite's own (<project>-test), on free ports, with an env file of
+its own.
 
-The tests run in file order and build on each other: the image, the development stack, its
-migrations, what users reach through nginx, the database going away and coming back, pgAdmin,
-a restart of the whole stack, then production mode and scaling. `project` tears it all down.
+The tests run in file order and build on each other: the development stack, its migrations,
+what users reach through nginx, the database going away and coming back, pgAdmin, a restart of
+the whole stack, then production mode and scaling. The `stack` fixture tears it all down.
 """
 
 import re
@@ -14,142 +16,95 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from tests.docker.conftest import (
-    DEV,
-    MIGRATE,
-    NGINX,
-    PROD,
-    PROJECT,
-    ROOT,
-    WEB_IMAGE,
-    admin_login,
-    compose,
-    compose_environ,
-    docker,
-    http_status,
-    migrate,
-    random_name,
-    run_sql,
-    wait_until,
-)
+from harness.accounts import Account, sign_in
+from harness.compose import DEV, MIGRATE, PROD, Compose, docker
+from harness.waiting import wait_until
+from scripts.make_env import declared_secrets
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("project")]
+pytestmark = pytest.mark.docker
 
 # Every service's logs, kept before each `down` removes them, for the secrets check at the end.
 service_logs: list[str] = []
 
 
-def down(files=DEV):
-    service_logs.append(compose("logs", "--no-color", files=files).stdout)
-    compose("down", files=files)
+@pytest.fixture(scope="module")
+def stack(compose_env_file):
+    """The development stack's compose project: built, fresh volumes, removed afterwards."""
+    compose = Compose("test", compose_env_file, files=DEV)
+    compose.run("build", timeout=900)
+    compose.down(volumes=True, files=DEV + MIGRATE)
+    yield compose
+    compose.run("down", "--volumes", "--remove-orphans", files=DEV + MIGRATE, check=False)
 
 
-def django_shell(code: str, files=DEV) -> str:
-    """`manage.py shell -c code` in the running web container; its output."""
-    return compose(
-        "exec", "-T", "web", "python", "manage.py", "shell", "--no-imports", "-c", code, files=files
-    ).stdout
+def http_status(url: str, **headers: str) -> int | None:
+    try:
+        return requests.get(url, headers=headers, timeout=5, allow_redirects=False).status_code
+    except requests.RequestException:
+        return None
+
+
+def superuser(compose: Compose) -> Account:
+    values = compose.values
+    return Account(values["DJANGO_SUPERUSER_USERNAME"], values["DJANGO_SUPERUSER_PASSWORD"])
+
+
+def down(compose: Compose, files=DEV) -> None:
+    service_logs.append(compose.logs(files=files))
+    compose.down(files=files)
 
 
 def stylesheet_url(page: str) -> str:
-    match = re.search(r'href="(/static/admin/css/base(?:\.[0-9a-f]{12})?\.css)"', page)
-    assert match, "the admin login page links no base.css"
+    match = re.search(r'href="(/static/site(?:\.[0-9a-f]{12})?\.css)"', page)
+    assert match, "the home page links no site.css"
     return match[1]
-
-
-# --- The image on its own ---------------------------------------------------------------
-
-
-def test_image_runs_as_a_non_root_user():
-    assert docker("run", "--rm", "--entrypoint", "id", WEB_IMAGE, "-u").stdout.strip() != "0"
-    assert docker("image", "inspect", "-f", "{{.Config.User}}", WEB_IMAGE).stdout.strip() == "app"
-
-
-def test_image_serves_without_any_bind_mount(dotenv):
-    """gunicorn answers from the image alone: code, dependencies and static manifest inside."""
-    name = random_name("web-alone")
-    docker(
-        "run",
-        "--detach",
-        "--name",
-        name,
-        "--publish",
-        "127.0.0.1::8001",
-        # The value comes from this process's environment, never from the command line.
-        "--env",
-        "DJANGO_SECRET_KEY",
-        "--env",
-        "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
-        WEB_IMAGE,
-        env={**compose_environ(), "DJANGO_SECRET_KEY": dotenv["DJANGO_SECRET_KEY"]},
-    )
-    try:
-        assert docker("inspect", "-f", "{{len .Mounts}}", name).stdout.strip() == "0"
-        port = docker("port", name, "8001").stdout.split(":")[-1].strip()
-        url = f"http://127.0.0.1:{port}"
-        wait_until(
-            lambda: http_status(f"{url}/health/") == HTTPStatus.OK,
-            timeout=60,
-            message=f"the image alone did not answer /health/:\n"
-            f"{docker('logs', name, check=False).stderr}",
-        )
-        # DEBUG is off: the page's static URLs come from the manifest baked into the image.
-        page = requests.get(
-            f"{url}/admin/login/", headers={"X-Forwarded-Proto": "https"}, timeout=5
-        )
-        assert page.status_code == HTTPStatus.OK
-        assert re.search(r"/static/admin/css/base\.[0-9a-f]{12}\.css", page.text)
-    finally:
-        docker("rm", "--force", name, check=False)
 
 
 # --- Development stack --------------------------------------------------------------------
 
 
-def test_stack_comes_up_healthy():
+def test_stack_comes_up_healthy(stack):
     started = time.monotonic()
-    compose("up", "--detach", "--wait", "--wait-timeout", "180", timeout=240)
+    stack.up()
     print(f"compose up --wait (development): {time.monotonic() - started:.1f}s")
-    services = compose("ps", "--status", "running", "--services").stdout.split()
+    services = stack.run("ps", "--status", "running", "--services").stdout.split()
     assert sorted(services) == ["db", "nginx", "pgadmin", "web"]
-    assert compose("exec", "-T", "web", "id", "-u").stdout.strip() != "0"
 
 
-def test_web_does_not_migrate_by_itself():
-    assert run_sql("SELECT to_regclass('django_migrations') IS NULL;") == "t"
-
-
-def test_two_migrate_jobs_at_once_apply_each_migration_once():
-    command = ["docker", "compose", "-p", PROJECT]
-    for file in DEV + MIGRATE:
-        command += ["-f", file]
-    jobs = [
-        subprocess.Popen(
-            [*command, "run", "--rm", "migrate"],
-            cwd=ROOT,
-            env=compose_environ(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+def test_development_ports_listen_on_loopback_only(stack):
+    """DEBUG is on in development: nothing of it may be reachable from another machine."""
+    for service in ("nginx", "web", "db", "pgadmin"):
+        bindings = docker("port", stack.container(service)).stdout.split()
+        addresses = [binding for binding in bindings if ":" in binding]
+        assert addresses, f"{service} publishes no port"
+        assert all(address.startswith("127.0.0.1:") for address in addresses), (
+            service,
+            bindings,
         )
-        for _ in range(2)
-    ]
+
+
+def test_web_does_not_migrate_by_itself(stack):
+    assert stack.sql("SELECT to_regclass('django_migrations') IS NULL;") == "t"
+
+
+def test_two_migrate_jobs_at_once_apply_each_migration_once(stack):
+    jobs = [stack.popen("run", "--rm", "migrate", files=DEV + MIGRATE) for _ in range(2)]
     outputs = [job.communicate(timeout=300)[0] for job in jobs]
     assert [job.returncode for job in jobs] == [0, 0], outputs
     assert sum("No migrations to apply." in output for output in outputs) == 1, outputs
     assert (
-        run_sql(
+        stack.sql(
             "SELECT count(*) FROM (SELECT app, name FROM django_migrations "
             "GROUP BY app, name HAVING count(*) > 1) AS duplicates;"
         )
         == "0"
     )
-    assert run_sql("SELECT count(*) FROM django_migrations WHERE app = 'accounts';") == "2"
+    assert stack.sql("SELECT count(*) FROM django_migrations WHERE app = 'accounts';") == "2"
 
 
-def test_a_failing_migrate_job_exits_non_zero():
+def test_a_failing_migrate_job_exits_non_zero(stack):
     """A job that cannot reach its database fails loudly instead of reporting success."""
-    result = compose(
+    result = stack.run(
         "run",
         "--rm",
         "--env",
@@ -164,62 +119,58 @@ def test_a_failing_migrate_job_exits_non_zero():
     assert "not reachable after 2s" in result.stdout + result.stderr
 
 
-def test_admin_login_page_and_its_css_come_through_nginx():
-    page = requests.get(f"{NGINX}/admin/login/", timeout=10)
+def test_the_home_page_and_its_stylesheet_come_through_nginx(stack):
+    page = requests.get(f"{stack.url()}/", timeout=10)
     assert page.status_code == HTTPStatus.OK
-    css = requests.get(f"{NGINX}{stylesheet_url(page.text)}", timeout=10)
+    css = requests.get(f"{stack.url()}{stylesheet_url(page.text)}", timeout=10)
     assert css.status_code == HTTPStatus.OK
-    assert css.headers["Content-Type"] == "text/css"
-    assert css.headers["Server"] == "nginx"
-    assert "body" in css.text
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert ".site-header" in css.text
 
 
-def test_superuser_from_dotenv_logs_in_through_nginx(dotenv):
-    response = admin_login(dotenv["DJANGO_SUPERUSER_USERNAME"], dotenv["DJANGO_SUPERUSER_PASSWORD"])
-    assert response.status_code == HTTPStatus.OK
-    assert response.url == f"{NGINX}/admin/"
-    assert "Site administration" in response.text
+def test_superuser_from_the_env_file_signs_in_through_nginx(stack):
+    session, response = sign_in(stack.url(), superuser(stack), path="/admin/login/", next="/admin/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 
-def test_health_follows_the_database_and_recovers_without_a_restart():
-    assert http_status(f"{NGINX}/health/") == HTTPStatus.OK
-    web_started = compose("ps", "--format", "{{.ID}}", "web").stdout.strip()
-    started_at = docker("inspect", "-f", "{{.State.StartedAt}}", web_started).stdout
+def test_health_follows_the_database_and_recovers_without_a_restart(stack):
+    health = f"{stack.url()}/health/"
+    assert http_status(health) == HTTPStatus.OK
+    started_at = stack.inspect("web", "{{.State.StartedAt}}")
 
-    compose("stop", "db")
+    stack.run("stop", "db")
     wait_until(
-        lambda: http_status(f"{NGINX}/health/") == HTTPStatus.SERVICE_UNAVAILABLE,
+        lambda: http_status(health) == HTTPStatus.SERVICE_UNAVAILABLE,
         timeout=30,
         message="/health/ did not turn 503 with the database stopped",
     )
-
-    compose("start", "db")
+    stack.run("start", "db")
     wait_until(
-        lambda: http_status(f"{NGINX}/health/") == HTTPStatus.OK,
+        lambda: http_status(health) == HTTPStatus.OK,
         timeout=60,
         message="/health/ did not recover after the database came back",
     )
-    assert docker("inspect", "-f", "{{.State.StartedAt}}", web_started).stdout == started_at
+    assert stack.inspect("web", "{{.State.StartedAt}}") == started_at
 
 
-def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(dotenv):
+def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(stack):
     """What a developer does: sign in to pgAdmin, open the server list, connect to `db`."""
-    pgadmin = "http://127.0.0.1:8080"
+    pgadmin = stack.url("PGADMIN_PORT")
     wait_until(
         lambda: http_status(f"{pgadmin}/misc/ping") == HTTPStatus.OK,
         timeout=90,
-        message="pgAdmin did not answer on 127.0.0.1:8080",
+        message="pgAdmin did not answer",
     )
     session = requests.Session()
-    token = re.search(r'"csrfToken": "([^"]+)"', session.get(f"{pgadmin}/login", timeout=10).text)[
-        1
-    ]
+    login = session.get(f"{pgadmin}/login", timeout=10).text
+    token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
     session.post(
         f"{pgadmin}/authenticate/login",
         timeout=10,
         data={
-            "email": dotenv["PGADMIN_DEFAULT_EMAIL"],
-            "password": dotenv["PGADMIN_DEFAULT_PASSWORD"],
+            "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
+            "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
             "csrf_token": token,
         },
     ).raise_for_status()
@@ -241,101 +192,112 @@ def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(do
     assert connected["data"]["connected"] is True, connected
 
 
-def test_data_survives_down_and_up(dotenv):
-    username = random_name("kept")
-    django_shell(f"from accounts.models import User; User.objects.create(username='{username}')")
-    down()
-    compose("up", "--detach", "--wait", "--wait-timeout", "180", timeout=240)
-    assert run_sql(f"SELECT count(*) FROM accounts_user WHERE username = '{username}';") == "1"
-    response = admin_login(dotenv["DJANGO_SUPERUSER_USERNAME"], dotenv["DJANGO_SUPERUSER_PASSWORD"])
-    assert "Site administration" in response.text
+def test_data_survives_down_and_up(stack):
+    account = Account("kept", "-")
+    stack.sql(
+        "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, "
+        "email, is_staff, is_active, date_joined) "
+        f"VALUES ('!', false, '{account.username}', '', '', '', false, true, now());"
+    )
+    down(stack)
+    stack.up()
+    kept = f"SELECT count(*) FROM accounts_user WHERE username = '{account.username}';"
+    assert stack.sql(kept) == "1"
+    session, _ = sign_in(stack.url(), superuser(stack), path="/admin/login/", next="/admin/")
+    assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 
 # --- Production mode: the base file alone --------------------------------------------------
 
 
-def test_production_mode_has_no_development_parts():
-    down()
+def test_production_mode_has_no_development_parts(stack):
+    down(stack)
     started = time.monotonic()
-    compose("up", "--detach", "--wait", "--wait-timeout", "180", files=PROD, timeout=240)
+    stack.up(files=PROD)
     print(f"compose up --wait (production): {time.monotonic() - started:.1f}s")
-    migrate(files=PROD)
+    stack.migrate(files=PROD)
 
-    assert sorted(compose("ps", "--services", files=PROD).stdout.split()) == ["db", "nginx", "web"]
+    assert sorted(stack.run("ps", "--services", files=PROD).stdout.split()) == [
+        "db",
+        "nginx",
+        "web",
+    ]
     for service in ("db", "web"):
-        container = compose("ps", "--quiet", service, files=PROD).stdout.strip()
+        container = stack.container(service, files=PROD)
         assert docker("port", container).stdout.strip() == "", f"{service} publishes a port"
-    assert http_status("http://127.0.0.1:8080/misc/ping") is None
+    assert http_status(f"{stack.url('PGADMIN_PORT')}/misc/ping") is None
 
 
-def test_production_mode_redirects_plain_http_and_has_debug_off():
+def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
     """In production TLS ends in front of nginx; without it, Django sends browsers to https."""
-    plain = requests.get(f"{NGINX}/admin/login/", allow_redirects=False, timeout=10)
+    plain = requests.get(f"{stack.url()}/accounts/login/", allow_redirects=False, timeout=10)
     assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY
-    assert plain.headers["Location"] == "https://127.0.0.1:8088/admin/login/"
+    port = stack.ports["NGINX_PORT"]
+    assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
 
     # What a TLS-terminating proxy in front of nginx sends along.
     behind_tls = {"X-Forwarded-Proto": "https"}
-    missing = requests.get(f"{NGINX}/no-such-page/", headers=behind_tls, timeout=10)
+    missing = requests.get(f"{stack.url()}/no-such-page/", headers=behind_tls, timeout=10)
     assert missing.status_code == HTTPStatus.NOT_FOUND
-    assert "DEBUG = True" not in missing.text
+    assert "<h1>Not found</h1>" in missing.text
     assert "Traceback" not in missing.text
 
-    page = requests.get(f"{NGINX}/admin/login/", headers=behind_tls, timeout=10)
+    page = requests.get(f"{stack.url()}/accounts/login/", headers=behind_tls, timeout=10)
     assert page.status_code == HTTPStatus.OK
     assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
-    assert "csrftoken" in page.headers["Set-Cookie"]
     assert "Secure" in page.headers["Set-Cookie"]
 
 
-def test_production_mode_serves_hashed_static_files():
-    page = requests.get(f"{NGINX}/admin/login/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+def test_production_mode_serves_hashed_static_files(stack):
+    page = requests.get(f"{stack.url()}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     css_path = stylesheet_url(page.text)
     assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), "production serves hashed names"
-    css = requests.get(f"{NGINX}{css_path}", timeout=10)
+    css = requests.get(f"{stack.url()}{css_path}", timeout=10)
     assert css.status_code == HTTPStatus.OK
-    assert css.headers["Content-Type"] == "text/css"
     assert "immutable" in css.headers["Cache-Control"]
 
 
-def test_the_app_connects_as_its_own_role_which_is_no_superuser(dotenv):
+def test_the_app_connects_as_its_own_role_which_is_no_superuser(stack):
     """The role web uses owns the app's tables and nothing more; the cluster's superuser
     (POSTGRES_USER) stays with backups and psql."""
-    role = django_shell(
-        "from django.db import connection; cursor = connection.cursor(); "
-        "cursor.execute('SELECT current_user, rolsuper, rolcreaterole, rolcreatedb "
-        "FROM pg_roles WHERE rolname = current_user'); print(*cursor.fetchone())",
-        files=PROD,
-    ).split()
-    assert role == [dotenv["DJANGO_DB_USER"], "False", "False", "False"]
-    assert dotenv["DJANGO_DB_USER"] != dotenv["POSTGRES_USER"]
-    owner = run_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'todo_item';", files=PROD)
-    assert owner == dotenv["DJANGO_DB_USER"]
+    role = stack.django("database_role", files=PROD)
+    assert role == {
+        "user": stack.values["DJANGO_DB_USER"],
+        "superuser": False,
+        "createrole": False,
+        "createdb": False,
+    }
+    assert stack.values["DJANGO_DB_USER"] != stack.values["POSTGRES_USER"]
+    owner = stack.sql(
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'accounts_user';", files=PROD
+    )
+    assert owner == stack.values["DJANGO_DB_USER"]
     # Nor does web hold the superuser's password, or any other service's secret.
-    environment = compose("exec", "-T", "web", "env", files=PROD).stdout
+    environment = stack.run("exec", "-T", "web", "env", files=PROD).stdout
     foreign = ("POSTGRES_PASSWORD", "DJANGO_SUPERUSER_PASSWORD", "PGADMIN_DEFAULT_PASSWORD")
-    assert [name for name in foreign if dotenv[name] in environment] == []
-    assert dotenv["DJANGO_DB_PASSWORD"] in environment
+    assert [name for name in foreign if stack.values[name] in environment] == []
+    assert stack.values["DJANGO_DB_PASSWORD"] in environment
 
 
-def test_production_containers_are_hardened():
-    web = compose("ps", "--quiet", "web", files=PROD).stdout.split()[0]
+def test_production_containers_are_hardened(stack):
+    web = stack.container("web", files=PROD)
     assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
-    assert compose("exec", "-T", "web", "touch", "/app/x", files=PROD, check=False).returncode != 0
+    touched = stack.run("exec", "-T", "web", "touch", "/app/x", files=PROD, check=False)
+    assert touched.returncode != 0
+    assert stack.run("exec", "-T", "web", "id", "-u", files=PROD).stdout.strip() != "0"
     for service in ("db", "web", "nginx"):
-        container = compose("ps", "--quiet", service, files=PROD).stdout.split()[0]
         options = docker(
             "inspect",
             "-f",
             "{{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}",
-            container,
+            stack.container(service, files=PROD),
         ).stdout
         assert "no-new-privileges:true" in options, service
         assert '"ALL"' in options, service
 
 
-def test_scaled_web_shares_the_load_without_errors():
-    compose(
+def test_scaled_web_shares_the_load_without_errors(stack):
+    stack.run(
         "up",
         "--detach",
         "--wait",
@@ -346,19 +308,18 @@ def test_scaled_web_shares_the_load_without_errors():
         files=PROD,
         timeout=240,
     )
-    containers = compose("ps", "--quiet", "web", files=PROD).stdout.split()
+    containers = stack.run("ps", "--quiet", "web", files=PROD).stdout.split()
     assert len(containers) == 3
     hostnames = {
         docker("inspect", "-f", "{{.Config.Hostname}}", container).stdout.strip()
         for container in containers
     }
-
     answered: Counter[str] = Counter()
     failures: list[int] = []
 
     def all_three_answered() -> bool:
         for _ in range(30):
-            response = requests.get(f"{NGINX}/health/", timeout=10)
+            response = requests.get(f"{stack.url()}/health/", timeout=10)
             if response.status_code != HTTPStatus.OK:
                 failures.append(response.status_code)
                 continue
@@ -376,24 +337,15 @@ def test_scaled_web_shares_the_load_without_errors():
     assert failures == []
 
 
-def test_no_secret_in_the_image_nor_in_any_log(dotenv, tmp_path):
-    """The generated secrets of .env appear neither in the image's layers nor in the logs of
-    every service of the runs above."""
-    generated = [
-        dotenv[name]
-        for name in (
-            "DJANGO_SECRET_KEY",
-            "POSTGRES_PASSWORD",
-            "DJANGO_DB_PASSWORD",
-            "DJANGO_SUPERUSER_PASSWORD",
-            "PGADMIN_DEFAULT_PASSWORD",
-        )
-    ]
+def test_no_secret_in_the_image_nor_in_any_log(stack, tmp_path):
+    """The generated secrets of the env file appear neither in the image's layers nor in the
+    logs of every service of the runs above."""
+    generated = {name: stack.values[name] for name in declared_secrets()}
     image = tmp_path / "image.tar"
-    docker("save", "--output", str(image), WEB_IMAGE, timeout=300)
+    docker("save", "--output", str(image), stack.image, timeout=300)
     layers = subprocess.run(["tar", "-xOf", str(image)], capture_output=True, timeout=300).stdout
-    logs = "\n".join([*service_logs, compose("logs", "--no-color", files=PROD).stdout])
+    logs = "\n".join([*service_logs, stack.logs(files=PROD)])
     assert logs.count("GET /health/") > 0, "the logs under test are empty"
-    for value in generated:
-        assert value.encode() not in layers
-        assert value not in logs
+    # Names only in the assertions: a failure must not print the secret it found.
+    assert [name for name, value in generated.items() if value.encode() in layers] == []
+    assert [name for name, value in generated.items() if value in logs] == []

@@ -1,17 +1,9 @@
 """Test data in plain functions: each makes one valid object with whatever the test names."""
 
-from itertools import count
-
 from accounts.models import User
+from accounts.tests.factories import make_user
 from todo import services
 from todo.models import Item, TodoList
-
-PASSWORD = "a-test-password-1234"
-_serial = count(1)
-
-
-def make_user(username: str | None = None) -> User:
-    return User.objects.create_user(username=username or f"user{next(_serial)}", password=PASSWORD)
 
 
 def make_list(*, owner: User | None = None, name: str = "Groceries") -> TodoList:

@@ -1,6 +1,6 @@
 """The to-do app in a real browser, against the production-like stack. Users are created
 in the stack's database by manage.py; everything else happens through the pages, as a person
-would do it. Remove this file with the example app (todo/README.md)."""
+would do it."""
 
 import re
 from http import HTTPStatus
@@ -8,16 +8,23 @@ from http import HTTPStatus
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import Account
+from harness.accounts import Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
-# A value that only todo.css gives: the page's background (`--ground`).
-TODO_CSS_BACKGROUND = "rgb(244, 245, 247)"
+LISTS = "/todo/"
+# A value that only todo.css gives: the board's "doing" column (`--doing`).
+TODO_CSS_DOING = "rgb(255, 243, 214)"
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
 
 
 def sign_in(page: Page, account: Account) -> None:
-    page.goto("/accounts/login/")
+    page.goto(f"/accounts/login/?next={LISTS}")
     page.get_by_label("Username").fill(account.username)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
@@ -30,8 +37,8 @@ def sign_out(page: Page) -> None:
 
 
 def create_list(page: Page, name: str, items: list[str]) -> str:
-    """A list made through the home page, with `items` added in order; returns its URL."""
-    page.goto("/")
+    """A list made through the lists page, with `items` added in order; returns its URL."""
+    page.goto(LISTS)
     page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Create list").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
@@ -45,9 +52,11 @@ def create_list(page: Page, name: str, items: list[str]) -> str:
 def test_a_user_keeps_a_to_do_board(page, new_account):
     """Sign in, make a list of three, complete one on the board, reload: still done; sign out."""
     account = new_account("ada")
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
-    sign_in(page, account)
+    page.goto(LISTS)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/todo/$"))
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("No lists yet")).to_be_visible()
 
     create_list(page, "Groceries", ["Milk", "Eggs", "Bread"])
@@ -63,12 +72,12 @@ def test_a_user_keeps_a_to_do_board(page, new_account):
     expect(done.locator(".card-title")).to_have_text(["Eggs"])
     expect(todo.locator(".card-title")).to_have_text(["Milk", "Bread"])
 
-    page.goto("/")
+    page.goto(LISTS)
     expect(page.locator(".row", has_text="Groceries")).to_contain_text("1 of 3 done")
 
     sign_out(page)
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    page.goto(LISTS)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/todo/$"))
 
 
 def test_items_move_up_and_down(page, new_account):
@@ -100,11 +109,24 @@ def test_another_user_cannot_open_my_list(page, new_account):
         expect(page.locator("body")).not_to_contain_text("Cake")
 
 
-def test_the_stylesheet_is_served_by_nginx_and_applied(page):
-    """todo.css comes from nginx under its hashed name and applies (a background only it sets)."""
+def test_the_apps_stylesheet_is_served_by_nginx_and_applied(page, new_account):
+    """todo.css comes from nginx under its hashed name and applies (a colour only it sets)."""
+    sign_in(page, new_account("styled"))
+    create_list(page, "Colours", ["Paint"])
     with page.expect_response(re.compile(r"/static/todo/todo\.[0-9a-f]{12}\.css$")) as css:
-        page.goto("/accounts/login/")
+        page.get_by_role("link", name="Board").click()
     assert css.value.status == HTTPStatus.OK
     assert css.value.headers["server"] == "nginx"
-    background = page.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert background == TODO_CSS_BACKGROUND
+    doing = page.locator("#column-doing").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert doing == TODO_CSS_DOING
+
+
+def test_the_apps_pages_break_no_csp_rule(page, new_account):
+    """No inline script or style slipped into the app's pages: the policy can stay strict."""
+    page.add_init_script(RECORD_VIOLATIONS)
+    sign_in(page, new_account("csp"))
+    url = create_list(page, "Policy", ["Rule"]).split("?")[0]
+    for path in (LISTS, url, f"{url}board/", f"{LISTS}lists/0/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.cspViolations") == [], path

@@ -11,7 +11,7 @@ def test_a_list_reads_as_its_name_and_links_to_its_page():
     """str() and get_absolute_url() give what templates and redirects need."""
     todo_list = make_list(name="Groceries")
     assert str(todo_list) == "Groceries"
-    assert todo_list.get_absolute_url() == f"/lists/{todo_list.pk}/"
+    assert todo_list.get_absolute_url() == f"/todo/lists/{todo_list.pk}/"
 
 
 def test_a_new_item_is_to_do():

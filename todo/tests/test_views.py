@@ -8,9 +8,11 @@ from django.urls import reverse
 from todo.models import Item, TodoList
 from todo.views import ITEMS_PER_PAGE, LISTS_PER_PAGE
 
-from .factories import PASSWORD, make_item, make_items, make_list
+from .factories import make_item, make_items, make_list
 
 pytestmark = pytest.mark.django_db
+
+LISTS = "/todo/"
 
 
 def field_with_error(html: str, name: str) -> re.Match | None:
@@ -24,66 +26,46 @@ def field_with_error(html: str, name: str) -> re.Match | None:
     )
 
 
-# --- Signing in and out ------------------------------------------------------------------
+# --- Signing in -------------------------------------------------------------------------
 
 
-def test_the_home_page_sends_visitors_to_sign_in(client):
+def test_the_lists_page_sends_visitors_to_sign_in(client):
     """Anonymous visitors are redirected to the sign-in page, and back afterwards."""
-    response = client.get("/")
+    response = client.get(LISTS)
     assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == "/accounts/login/?next=/"
+    assert response["Location"] == f"/accounts/login/?next={LISTS}"
 
 
-def test_signing_in_leads_to_the_home_page(client, alice):
-    """Django's LoginView with our template; LOGIN_REDIRECT_URL is the home page."""
-    page = client.get(reverse("login"))
-    assert page.status_code == HTTPStatus.OK
-    assert "Sign in" in page.text
-    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
-    assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == "/"
-    assert client.get("/").status_code == HTTPStatus.OK
-
-
-def test_a_wrong_password_is_said_on_the_sign_in_page(client, alice):
-    """The form's own error shows; the visitor stays signed out."""
-    response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
-    assert response.status_code == HTTPStatus.OK
-    assert "Please enter a correct username and password" in response.text
-    assert "_auth_user_id" not in client.session
-
-
-def test_signing_out_is_a_post_and_leads_to_sign_in(alice_client):
-    """LogoutView takes POST only; then LOGOUT_REDIRECT_URL is the sign-in page."""
-    assert alice_client.get(reverse("logout")).status_code == HTTPStatus.METHOD_NOT_ALLOWED
-    response = alice_client.post(reverse("logout"))
-    assert response["Location"] == reverse("login")
-    assert alice_client.get("/").status_code == HTTPStatus.FOUND
+def test_the_home_page_links_the_lists(alice_client):
+    """The project's home page leads to the example app."""
+    assert f'href="{LISTS}"' in alice_client.get("/").text
 
 
 # --- Lists -------------------------------------------------------------------------------
 
 
-def test_the_home_page_shows_my_lists_and_not_others(alice_client, alice, bob):
+def test_the_lists_page_shows_my_lists_and_not_others(alice_client, alice, bob):
     """Each user sees their own lists, with their counts."""
     mine = make_list(owner=alice, name="Groceries")
     make_item(todo_list=mine, state=Item.State.DONE)
     make_list(owner=bob, name="Bob's secret plans")
-    response = alice_client.get("/")
+    response = alice_client.get(LISTS)
     assert response.status_code == HTTPStatus.OK
     assert "Groceries" in response.text
     assert "1 of 1 done" in response.text
     assert "secret plans" not in response.text
 
 
-def test_the_home_page_links_the_stylesheet(alice_client):
-    """base.html links todo.css through {% static %}."""
-    assert 'href="/static/todo/todo.css"' in alice_client.get("/").text
+def test_the_pages_link_the_project_and_the_app_stylesheets(alice_client):
+    """todo/base.html adds todo.css to the project's site.css, through {% static %}."""
+    page = alice_client.get(LISTS).text
+    assert 'href="/static/site.css"' in page
+    assert 'href="/static/todo/todo.css"' in page
 
 
 def test_creating_a_list_leads_to_it(alice_client, alice):
-    """POST / creates a list owned by the signed-in user."""
-    response = alice_client.post("/", {"name": "Groceries"})
+    """POST /todo/ creates a list owned by the signed-in user."""
+    response = alice_client.post(LISTS, {"name": "Groceries"})
     todo_list = TodoList.objects.get()
     assert todo_list.owner == alice
     assert response.status_code == HTTPStatus.FOUND
@@ -92,7 +74,7 @@ def test_creating_a_list_leads_to_it(alice_client, alice):
 
 def test_a_list_without_a_name_shows_the_error_next_to_the_field(alice_client):
     """The error is rendered right before the name input, which refers to it."""
-    response = alice_client.post("/", {"name": ""})
+    response = alice_client.post(LISTS, {"name": ""})
     assert response.status_code == HTTPStatus.OK
     match = field_with_error(response.text, "name")
     assert match, response.text
@@ -127,7 +109,7 @@ def test_deleting_a_list_asks_first(alice_client, alice):
     assert "Delete “Groceries”?" in alice_client.get(url).text
     assert TodoList.objects.exists()
     response = alice_client.post(url)
-    assert response["Location"] == "/"
+    assert response["Location"] == LISTS
     assert not TodoList.objects.exists()
 
 
@@ -356,9 +338,9 @@ def test_a_post_without_a_csrf_token_is_refused(csrf_client, alice, name, target
 
 def test_the_token_on_the_page_lets_the_form_through(csrf_client, alice):
     """The forms carry the token: the same POST with it succeeds."""
-    page = csrf_client.get("/")
+    page = csrf_client.get(LISTS)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    response = csrf_client.post("/", {"name": "Real", "csrfmiddlewaretoken": token})
+    response = csrf_client.post(LISTS, {"name": "Real", "csrfmiddlewaretoken": token})
     assert response.status_code == HTTPStatus.FOUND
     assert TodoList.objects.filter(owner=alice, name="Real").exists()
 
@@ -367,14 +349,14 @@ def test_every_page_is_csp_ready_and_every_form_posts_with_a_token(alice_client,
     """Every form is a POST with a CSRF token; no inline style or script (ready for a CSP)."""
     item = make_item(todo_list=make_list(owner=alice))
     urls = [
-        "/",
+        LISTS,
         item.todo_list.get_absolute_url(),
         reverse("todo:board", args=[item.todo_list.pk]),
         reverse("todo:list-edit", args=[item.todo_list.pk]),
         reverse("todo:list-delete", args=[item.todo_list.pk]),
         reverse("todo:item-edit", args=[item.pk]),
         reverse("todo:item-delete", args=[item.pk]),
-        "/lists/0/",  # the 404 page
+        f"{LISTS}lists/0/",  # the 404 page
     ]
     pages = [alice_client.get(url).text for url in urls] + [client.get(reverse("login")).text]
     for html in pages:
@@ -390,20 +372,20 @@ def test_every_page_is_csp_ready_and_every_form_posts_with_a_token(alice_client,
 # --- Pagination and query counts ---------------------------------------------------------
 
 
-def test_the_home_page_is_paginated(alice_client, alice):
+def test_the_lists_page_is_paginated(alice_client, alice):
     """LISTS_PER_PAGE lists a page, with a link to the next."""
     for number in range(LISTS_PER_PAGE + 5):
         make_list(owner=alice, name=f"List {number:03}")
-    first = alice_client.get("/")
+    first = alice_client.get(LISTS)
     assert len(first.context["page"]) == LISTS_PER_PAGE
     assert "Page 1 of 2" in first.text
     assert 'href="?page=2"' in first.text
-    second = alice_client.get("/?page=2")
+    second = alice_client.get(f"{LISTS}?page=2")
     assert [row.name for row in second.context["page"]][-1] == f"List {LISTS_PER_PAGE + 4:03}"
     assert len(second.context["page"]) == 5
     # Nonsense falls back to a page that exists.
-    assert alice_client.get("/?page=99").context["page"].number == 2
-    assert alice_client.get("/?page=x").context["page"].number == 1
+    assert alice_client.get(f"{LISTS}?page=99").context["page"].number == 2
+    assert alice_client.get(f"{LISTS}?page=x").context["page"].number == 1
 
 
 def test_a_list_is_paginated(alice_client, alice):
@@ -418,20 +400,20 @@ def test_a_list_is_paginated(alice_client, alice):
 
 
 # Session, user, count, rows: the same whatever the number of rows.
-HOME_QUERIES = 4
+LISTS_QUERIES = 4
 # Session, user, the list, count, items.
 LIST_QUERIES = 5
 
 
 @pytest.mark.parametrize("rows", [5, 50])
-def test_the_home_page_queries_do_not_grow_with_the_lists(
+def test_the_lists_page_queries_do_not_grow_with_the_lists(
     alice_client, alice, django_assert_num_queries, rows
 ):
     """Item counts come in the lists' query: no query per list."""
     for number in range(rows):
         make_items(make_list(owner=alice, name=f"List {number:03}"), 3)
-    with django_assert_num_queries(HOME_QUERIES):
-        response = alice_client.get("/")
+    with django_assert_num_queries(LISTS_QUERIES):
+        response = alice_client.get(LISTS)
     assert len(response.context["page"]) == min(rows, LISTS_PER_PAGE)
 
 

@@ -1,0 +1,99 @@
+"""The harness's pytest fixtures, for the tests of every app (registered by the root
+conftest.py): the production-like stack, Chromium on it, accounts in its database, and a
+Docker engine for the Docker suite."""
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from harness.accounts import Account, create_account
+from harness.binaries import require
+from harness.browser import launch_chromium
+from harness.compose import engine_answers, write_env_file
+from harness.project import ROOT
+from harness.stack import Stack, production_like_stack
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    """gunicorn + nginx + PostgreSQL, migrated, static files collected, superuser created."""
+    with production_like_stack(tmp_path_factory.mktemp("stack")) as running_stack:
+        yield running_stack
+
+
+@pytest.fixture
+def stack_still_serving(stack) -> Iterator[None]:
+    """After the test, the app still answers, through nginx, from the database."""
+    yield
+    response = requests.get(f"{stack.url}/health/", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+@pytest.fixture
+def new_account(stack) -> Callable[..., Account]:
+    """`new_account("ada")`: a new ordinary user named ada-<random>, in the stack's database
+    (`superuser=True` for one of those)."""
+    return lambda name, **kwargs: create_account(stack.env, name, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the session.
+
+    While Playwright's sync API is active, its event loop counts as running in this thread, and
+    Django refuses ORM calls here (SynchronousOnlyOperation). Browser tests therefore never use
+    the ORM in this process (users are made by manage.py, in a subprocess), and pytest-django
+    runs every database test before them.
+    """
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, stack) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) whose relative URLs go to the stack's nginx."""
+    context = browser.new_context(base_url=stack.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, a screenshot of its page, taken while the page is still
+    open, named after the test; the failure report says where it is."""
+    report = yield
+    page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if page is not None:
+        path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', item.nodeid)}.png"
+        try:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=path, full_page=True)
+            message = f"saved to {path}"
+        except Exception as error:  # never hide the test's own failure behind this one
+            message = f"could not be taken: {error}"
+        report.sections.append(("Screenshot", message))
+    return report
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    """A Docker engine that answers; without one, a failure in CI and a skip elsewhere."""
+    require("docker" if engine_answers() else None, "A running Docker engine", "docker.io")
+
+
+@pytest.fixture(scope="session")
+def compose_env_file(tmp_path_factory, engine):
+    """An env file as `make env` makes it (fresh secrets), for every compose project of the
+    Docker suite: the developer's .env is never read."""
+    path = tmp_path_factory.mktemp("compose") / "stack.env"
+    write_env_file(path)
+    return path

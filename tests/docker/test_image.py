@@ -1,0 +1,81 @@
+"""The web image on its own: built from the Dockerfile through compose, as users build it; it
+holds the product and nothing else, runs as a non-root user and serves without any mount."""
+
+import re
+from http import HTTPStatus
+
+import pytest
+import requests
+
+from harness.compose import PROD, Compose, docker
+from harness.project import clean_environ, free_port
+from harness.waiting import wait_until
+
+pytestmark = pytest.mark.docker
+
+# What may not be in the image: tests, tooling and anything secret or local.
+FORBIDDEN = re.compile(
+    r"^/app/(\.env|\.git|\.ci|\.github|\.venv|tests/|harness/|bench/|swarm/|docs/|scripts/"
+    r"|test-artifacts/|backups/|conftest\.py|Makefile|compose|copier)"
+    r"|/tests/|\.(pem|key|crt|sqlite3)$|/\.env"
+)
+
+
+@pytest.fixture(scope="module")
+def image(compose_env_file) -> str:
+    compose = Compose("image", compose_env_file, files=PROD)
+    compose.run("build", "web", timeout=900)
+    yield compose.image
+    docker("image", "rm", compose.image, check=False)
+
+
+def test_the_image_holds_the_product_and_no_test_tool_or_secret(image):
+    listed = docker("run", "--rm", "--entrypoint", "find", image, "/app", "-type", "f")
+    files = [path for path in listed.stdout.split() if "/__pycache__/" not in path]
+    assert "/app/manage.py" in files
+    assert "/app/config/settings.py" in files
+    assert "/app/docker/web/migrate.sh" in files
+    assert any(path.startswith("/app/staticfiles/") for path in files), "no collected files"
+    assert [path for path in files if FORBIDDEN.search(path)] == []
+
+
+def test_the_image_runs_as_a_non_root_user(image):
+    assert docker("run", "--rm", "--entrypoint", "id", image, "-u").stdout.strip() != "0"
+    assert docker("image", "inspect", "-f", "{{.Config.User}}", image).stdout.strip() == "app"
+
+
+def test_the_image_serves_without_any_mount(image, compose_env_file):
+    """gunicorn answers from the image alone: code, dependencies and static manifest inside."""
+    port = free_port()
+    container = docker(
+        "run",
+        "--detach",
+        "--publish",
+        f"127.0.0.1:{port}:8001",
+        # Values come from this process's environment, never from the command line.
+        "--env",
+        "DJANGO_SECRET_KEY",
+        "--env",
+        "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
+        "--env",
+        "DJANGO_ENV_FILE=",
+        image,
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
+    ).stdout.strip()
+    try:
+        assert docker("inspect", "-f", "{{len .Mounts}}", container).stdout.strip() == "0"
+        url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                return requests.get(f"{url}/health/", timeout=2).status_code == HTTPStatus.OK
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, timeout=60, message="the image alone did not answer /health/")
+        # DEBUG is off: the page's static URLs come from the manifest baked into the image.
+        page = requests.get(f"{url}/", headers={"X-Forwarded-Proto": "https"}, timeout=5)
+        assert page.status_code == HTTPStatus.OK
+        assert re.search(r"/static/site\.[0-9a-f]{12}\.css", page.text)
+    finally:
+        docker("rm", "--force", container, check=False)

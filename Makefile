@@ -57,7 +57,7 @@ env: ## Create .env from .env.example with fresh secrets (never overwrites)
 
 RUN_PORT ?= 8000
 .PHONY: run
-run: env venv ## Run the app on http://127.0.0.1:8000 (SQLite unless DJANGO_DB_HOST is set); RUN_PORT=8010 for another port
+run: env venv ## Run the app on http://127.0.0.1:8000 on SQLite (RUN_PORT=8010: another port)
 	@$(PYTHON) -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", $(RUN_PORT)))' 2>/dev/null \
 	  || { echo "Port $(RUN_PORT) is in use. Choose another: make run RUN_PORT=8010"; exit 1; }
 	@DJANGO_DEBUG=True $(MANAGE) migrate --no-input
@@ -75,12 +75,13 @@ manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"
 
 # --- Quality ----------------------------------------------------------------------------
 
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
 .PHONY: lint
 lint: venv ## ruff lint and format check, hadolint on the Dockerfile, the CI workflow's schema
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint Dockerfile
-	$(UV) run --no-sync check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(if $(WORKFLOWS),$(UV) run --no-sync check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS))
 
 .PHONY: format
 format: venv ## Format and fix what ruff can

@@ -2,23 +2,15 @@
 gunicorn and nginx) and the product's pages, each with the check that its answer is the
 right one."""
 
-import json
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import requests
 
 from bench.report import Target
-from harness.accounts import Account, sign_in
-from harness.project import run_django_script
 
 STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
-# % if with_example_app
-TODO_ITEMS = 50
-# % endif
 
 
 @dataclass(frozen=True)
@@ -74,6 +66,8 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
         ),
     ]
     # % if with_example_app
+    from bench.todo_scenarios import todo_scenarios
+
     found += todo_scenarios(stack)
     # % endif
     return found
@@ -96,40 +90,3 @@ def selected(found: list[Scenario], only: str) -> list[Scenario]:
         changed = not ceilings <= wanted
         wanted |= ceilings
     return [scenario for scenario in found if scenario.name in wanted]
-
-
-# % if with_example_app
-
-
-def todo_scenarios(stack) -> list[Scenario]:
-    """The signed-in pages of the example app: a list of TODO_ITEMS items, and its board."""
-    account = Account("bench", secrets.token_urlsafe(18))
-    seeded = run_django_script(
-        Path(__file__).parent / "todo_seed.py",
-        env={
-            **stack.env,
-            "HARNESS_USERNAME": account.username,
-            "HARNESS_PASSWORD": account.password,
-            "HARNESS_ITEMS": str(TODO_ITEMS),
-        },
-    )
-    made = json.loads(seeded.stdout.strip().splitlines()[-1])
-    session, _ = sign_in(stack.url, account)
-    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())}
-    lists = f"{stack.url}/todo/lists/{made['list']}/"
-    return [
-        Scenario(
-            "todo-list",
-            lists,
-            HELLO,
-            Target(min_ratio=0.30, max_p99_ms=50, max_errors=0),
-            expect(contains=made["first_item"]),
-            cookie,
-        ),
-        Scenario(
-            "todo-board", f"{lists}board/", HELLO, None, expect(contains=made["first_item"]), cookie
-        ),
-    ]
-
-
-# % endif

@@ -24,8 +24,8 @@ from config.env import BASE_DIR, config, required, secret
 # The project's name as people read it: page titles, the admin's header.
 # % filter replace("Django Starter", project_name)
 PROJECT_NAME = "Django Starter"
-# % endfilter
 
+# % endfilter
 # SECURITY WARNING: keep the secret key used in production secret!
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
 
@@ -193,10 +193,9 @@ if DEBUG:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Django's manifest storage, plus a .gz beside each compressible file, made once by
-    # collectstatic: nginx's `gzip_static` sends it instead of compressing on every request
-    # (`make bench`, 2 CPUs: the admin stylesheet went from 0.24 to between 0.96 and 1.4 times
-    # bare nginx serving the uncompressed file). WhiteNoise serves as the storage only; nginx,
-    # not Django, serves the files.
+    # collectstatic: nginx's `gzip_static` sends it instead of compressing on every request.
+    # In production WhiteNoise only makes the files (nginx serves them); in development its
+    # middleware serves them (below).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -1,6 +1,6 @@
-"""A load generator for the fault and Swarm tests: a few threads, each with its own keep-alive
-connection, sending requests back to back until stopped; every outcome is kept, so a test can
-say which requests failed and when."""
+"""A load generator for the tests that break the stack under load: a few threads, each with
+its own keep-alive connection, sending requests back to back until stopped; every outcome is
+kept, so a test can say which requests failed and when."""
 
 import threading
 import time

@@ -1,4 +1,4 @@
-"""The project as the tests and the bench drive it from outside: its folder, its name, its
+"""The project as the tests drive it from outside: its folder, its name, its
 manage.py in a subprocess, with an environment the caller controls completely."""
 
 import os
@@ -10,13 +10,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Variables of ours that the parent process may carry (pytest-env sets several).
-_OURS = ("DJANGO_", "POSTGRES_", "PGADMIN_", "GUNICORN_", "WEB_", "NGINX_", "COMPOSE_", "SWARM_")
+# Variables of ours that the parent process may carry (pytest-env sets several): every one
+# that .env.example documents, and any DJANGO_ one.
+_OURS = frozenset(
+    re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+)
 
 
 def project_name() -> str:
-    """The project's name, which names its compose project, images, Swarm stack and the test
-    projects beside them: compose.yaml's top-level `name:`."""
+    """The project's name, which names its compose project, images and the test projects
+    beside them: compose.yaml's top-level `name:`."""
     found = re.search(r"^name: *(\S+)$", (ROOT / "compose.yaml").read_text(), re.MULTILINE)
     assert found, "compose.yaml has no top-level name:"
     return found[1]
@@ -28,7 +31,7 @@ def clean_environ(*, dotenv: bool = False, **overrides: str) -> dict[str, str]:
     Unless `dotenv` is true, the process reads no env file either (DJANGO_ENV_FILE empty): a
     developer's `.env`, whatever it holds, never changes what a test sees.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
+    env = {k: v for k, v in os.environ.items() if k not in _OURS and not k.startswith("DJANGO_")}
     if not dotenv:
         env["DJANGO_ENV_FILE"] = ""
     env.update(overrides)

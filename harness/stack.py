@@ -158,7 +158,7 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
         "python:config.gunicorn",
         "config.wsgi",
     ]
-    # Two workers keep the tests light on any machine; the bench asks for production's count.
+    # Two workers keep the tests light on any machine (WEB_CONCURRENCY in `env` wins).
     env = {"WEB_CONCURRENCY": "2", **env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     return running(command, env, log, f"http://127.0.0.1:{port}/health/")
 
@@ -190,7 +190,7 @@ def start_nginx(workdir: Path, port: int, upstream: str, static_root: Path):
 
 @contextlib.contextmanager
 def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
-    """`overrides` go into the app's environment last (the bench compares settings with them)."""
+    """`overrides` go into the app's environment last (to compare settings, say)."""
     database = postgres_environ()
     name = f"stack_{secrets.token_hex(4)}"
     admin = {

@@ -1,7 +1,7 @@
 """Create `.env` from `.env.example`, filling every secret with a fresh random value.
 
 The secrets are what `.env.example` declares in its "Secrets" section: that section is the
-one list of them, which `make env`, the Swarm deploy and the tests all read from here.
+one list of them, which `make env`, the deploy tools and the tests all read from here.
 Never overwrites an existing `.env`: the secrets in it may already be in a database volume.
 Usage: python3 scripts/make_env.py [--example PATH] [--target PATH]
 Standard library only: it runs before any virtual environment exists.

@@ -13,7 +13,7 @@ from scripts.make_env import declared_secrets
 EXAMPLE = (ROOT / ".env.example").read_text()
 DOCUMENTED = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", EXAMPLE, re.MULTILINE))
 
-# Where code reads a variable: the project's readers (config/env.py, the Swarm deploy) and
+# Where code reads a variable: the project's readers (config/env.py, the deploy tools) and
 # the standard library's.
 READ_IN_PYTHON = re.compile(
     r"""(?P<how>\bconfig|\bsecret|\brequired|\bsetting|os\.environ\.get|os\.getenv|os\.environ)"""

@@ -59,7 +59,7 @@ def test_static_files_are_gzipped_for_clients_that_accept_it(stack):
 
 def test_static_files_are_compressed_once_by_collectstatic(stack):
     """nginx sends the .gz that collectstatic made (with its length: nothing compressed on
-    the fly, which is chunked), far cheaper than gzip on every request (`make bench`)."""
+    the fly, which is chunked), far cheaper than gzip on every request."""
     page = requests.get(f"{stack.url}/admin/login/", timeout=5).text
     path = stylesheet_url(page)
     compressed = stack.logs / "static" / f"{path.removeprefix('/static/')}.gz"

@@ -74,7 +74,7 @@ def test_is_reversible_and_leaves_the_account_alone(superuser_env, rerun_migrati
 
 
 def test_reads_the_password_from_a_docker_secret_file(rerun_migration, monkeypatch, tmp_path):
-    """DJANGO_SUPERUSER_PASSWORD_FILE, as Swarm mounts secrets (compose.swarm.yaml)."""
+    """DJANGO_SUPERUSER_PASSWORD_FILE, as Docker secrets are mounted."""
     secret_file = tmp_path / "django_superuser_password"
     secret_file.write_text("a-password-from-a-secret\n")
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "boss")

@@ -1,6 +1,7 @@
 """`manage.py startapp` makes an app from the project's skeleton: lint-clean as it comes, with
 a first test that pytest collects."""
 
+import secrets
 import subprocess
 import sys
 
@@ -8,9 +9,11 @@ from harness.project import ROOT, clean_environ, manage
 
 
 def test_a_new_app_passes_lint_and_brings_a_collected_test(tmp_path):
-    target = tmp_path / "notes"
+    # A name no app of the project has (startapp refuses one that can be imported).
+    name = f"app{secrets.token_hex(4)}"
+    target = tmp_path / name
     target.mkdir()
-    manage("startapp", "notes", str(target), env=clean_environ(DJANGO_SECRET_KEY="k" * 50))
+    manage("startapp", name, str(target), env=clean_environ(DJANGO_SECRET_KEY="k" * 50))
     files = sorted(str(path.relative_to(target)) for path in target.rglob("*.py"))
     assert files == [
         "__init__.py",
@@ -23,7 +26,8 @@ def test_a_new_app_passes_lint_and_brings_a_collected_test(tmp_path):
         "urls.py",
         "views.py",
     ]
-    assert "class NotesConfig(AppConfig):" in (target / "apps.py").read_text()
+    camel_case = name.title().replace("_", "")  # as startapp spells the class
+    assert f"class {camel_case}Config(AppConfig):" in (target / "apps.py").read_text()
     # With the project's own ruff settings, as `make lint` runs them.
     for command in (["check"], ["format", "--check"]):
         ruff = subprocess.run(

@@ -5,14 +5,14 @@
 #
 # The postgres image runs this once, on the first start with an empty volume, after it has
 # created POSTGRES_USER (the cluster's superuser) and POSTGRES_DB. Mounted at
-# /docker-entrypoint-initdb.d/ by compose.yaml (a Swarm config in compose.swarm.yaml).
+# /docker-entrypoint-initdb.d/ by compose.yaml (or delivered as a config file by an orchestrator).
 # The image sources a script that is not executable: hence no `exit` and no `set -u` here.
 set -e
 
 if [ -z "${DJANGO_DB_USER:-}" ] || [ "$DJANGO_DB_USER" = "$POSTGRES_USER" ]; then
     echo "create-app-role: no DJANGO_DB_USER apart from POSTGRES_USER; the app connects as $POSTGRES_USER."
 else
-    # The password from the secret file when there is one (Swarm), else from the environment.
+    # The password from a secret file when there is one (Docker secrets), else the environment.
     if [ -n "${DJANGO_DB_PASSWORD_FILE:-}" ]; then
         DJANGO_DB_PASSWORD="$(cat "$DJANGO_DB_PASSWORD_FILE")"
     fi

@@ -32,7 +32,11 @@ case "${1:-}" in
                 continue
             fi
             case "$script" in
-                *.envsh) say "sourcing $script"; . "$script" ;;
+                *.envsh)
+                    say "sourcing $script"
+                    # shellcheck source=/dev/null
+                    . "$script"
+                    ;;
                 *.sh) say "running $script"; "$script" ;;
                 *) say "skipping $script: neither .sh nor .envsh" ;;
             esac

@@ -36,7 +36,7 @@ if [ ! -f "$data/pgadmin4.db" ]; then
         # The user's storage folder, named as pgAdmin names it: "@" and "/" replaced, a
         # prefix before a leading digit. A PassFile of "/.pgpass" is found there.
         folder=$(printf '%s' "$email" | sed 's/@/_/g; s|/|slash|g; s/^[0-9]/pga_user_&/')
-        mkdir -p -m 0700 "$data/storage/$folder"
+        install -d -m 0700 "$data/storage" "$data/storage/$folder"
         cp "$PGPASS_FILE" "$data/storage/$folder/.pgpass"
         chmod 0600 "$data/storage/$folder/.pgpass"
     fi

@@ -65,7 +65,12 @@ EOF
         case "$init_script" in
             *.sh)
                 echo "postgres-entrypoint: running $init_script"
-                if [ -x "$init_script" ]; then "$init_script"; else . "$init_script"; fi
+                if [ -x "$init_script" ]; then
+                    "$init_script"
+                else
+                    # shellcheck source=/dev/null
+                    . "$init_script"
+                fi
                 ;;
             *.sql)
                 echo "postgres-entrypoint: running $init_script"

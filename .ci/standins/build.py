@@ -182,6 +182,7 @@ class Builder:
         self.mirror = debian_mirror()
         self.base_key = digest(SUITE, self.mirror, MACHINE_CA, HERE / "base")
         self.base_done = False
+        self.made_here = {}  # tag: recipe hash, for the stand-ins built or reused in this run
 
     def ensure_base(self):
         labels = labels_of(self.base)
@@ -211,13 +212,21 @@ class Builder:
         if labels is not None and LABEL not in labels:
             return "reused (not a stand-in)"
         if labels is not None and labels[LABEL] == key and not self.fresh:
+            self.made_here[tag] = key
             return "reused (stand-in of the current recipe)"
         # A prefixed name is ours alone: no registry has it.
         if self.try_pull and not self.prefix and pull(tag):
             return "pulled"
+        # nginx:1.28 and nginx:1.30 are one stand-in: made once, tagged twice.
+        for other, folder in RECIPES.items():
+            twin = self.prefix + other
+            if other != name and folder == RECIPES[name] and self.made_here.get(twin) == key:
+                subprocess.run(["docker", "tag", twin, tag], check=True)
+                return f"tagged as the same stand-in as {twin}"
         self.ensure_base()
         say(f"building {tag} from {recipe.relative_to(HERE)}/")
         build(tag, recipe, key, fresh=self.fresh, base=self.base)
+        self.made_here[tag] = key
         return "built (stand-in)"
 
 

@@ -169,9 +169,11 @@ def pull(image):
         output = process.communicate(timeout=1800)[0]
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
         output = "(still pulling after 30 minutes)"
     if process.returncode:
-        say(f"{image}: pull failed: {output.strip().splitlines()[-1:]}")
+        last = (output.strip().splitlines() or ["no output"])[-1]
+        say(f"{image}: pull failed: {last}")
     return process.returncode == 0
 
 
@@ -194,13 +196,8 @@ class Builder:
         with tempfile.TemporaryDirectory(dir=CACHE) as context:
             os.link(tarball, Path(context) / "rootfs.tar")
             shutil.copyfile(MACHINE_CA, Path(context) / "machine-ca.crt")
-            build(
-                self.base,
-                context,
-                self.base_key,
-                fresh=fresh,
-                dockerfile=HERE / "base" / "Dockerfile",
-            )
+            recipe = HERE / "base" / "Dockerfile"
+            build(self.base, context, self.base_key, fresh=fresh, dockerfile=recipe)
         self.base_done = True
 
     def ensure(self, name):
@@ -247,6 +244,9 @@ def main():
     names = []
     for arg in args.images:
         names += sys.stdin.read().split() if arg == "-" else [arg]
+    if subprocess.run(["docker", "info"], capture_output=True).returncode:
+        say("ERROR: no Docker engine answers: run .ci/engine.sh first")
+        return 1
     CACHE.mkdir(parents=True, exist_ok=True)
     failed = 0
     with open(CACHE / "lock", "w") as lock:

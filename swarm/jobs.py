@@ -87,7 +87,7 @@ def job_tasks(name: str, iteration: int) -> list[dict]:
     return [
         task
         for task in described
-        if isinstance(task, dict) and (task.get("JobIteration") or {}).get("Index") == iteration
+        if isinstance(task, dict) and (task.get("JobIteration") or {}).get("Index", 0) == iteration
     ]
 
 

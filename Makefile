@@ -63,7 +63,8 @@ run: env venv ## Run the app on http://127.0.0.1:8000 on SQLite (RUN_PORT=8010: 
 	@DJANGO_DEBUG=True $(MANAGE) migrate --no-input
 	@echo
 	@echo "  App:      http://127.0.0.1:$(RUN_PORT)/"
-	@echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/admin/"
+	@admin=$${DJANGO_ADMIN_URL:-$$(sed -n 's/^DJANGO_ADMIN_URL=//p' $(DJANGO_ENV_FILE) | tail -n 1)}; \
+	  echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/$${admin:-admin/}"
 	@echo "  User:     $$(grep -E '^DJANGO_SUPERUSER_USERNAME=' $(DJANGO_ENV_FILE) | cut -d= -f2-)"
 	@echo "  Password: DJANGO_SUPERUSER_PASSWORD in $(notdir $(DJANGO_ENV_FILE))"
 	@echo

@@ -8,13 +8,15 @@ the values it is given, never by a code path. `.env.example` documents every var
 https://docs.djangoproject.com/en/6.1/ref/settings/
 """
 
+import re
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from decouple import Choices, Csv
 from django.utils.csp import CSP
 
-from config.env import BASE_DIR, config, required, secret
+from config.env import BASE_DIR, InvalidSettingError, config, required, secret
 
 # ---------------------------------------------------------------------------------------------
 # Core
@@ -28,6 +30,9 @@ PROJECT_NAME = "Django Starter"
 # % endfilter
 # SECURITY WARNING: keep the secret key used in production secret!
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
+# Former keys, still accepted (never used to sign) while what they signed expires: sessions,
+# password reset links. Rotating the key is then no mass sign-out (README: Secrets).
+SECRET_KEY_FALLBACKS = Csv()(secret("DJANGO_SECRET_KEY_FALLBACKS", default=""))
 
 # SECURITY WARNING: don't run with debug turned on in production!
 DEBUG = config("DJANGO_DEBUG", default=False, cast=bool)
@@ -59,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Sign-in throttling (below, under Authentication).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages of a signed-in user stay out of shared and browser caches (ops/middleware.py).
+    "ops.middleware.PrivatePagesMiddleware",
+    # Last: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,12 +169,60 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# The admin's address: another path than the well-known admin/ keeps scanners off it.
+ADMIN_URL = config("DJANGO_ADMIN_URL", default="admin/")
+if not re.fullmatch(r"([\w.~-]+/)+", ADMIN_URL):
+    raise InvalidSettingError(
+        f"DJANGO_ADMIN_URL={ADMIN_URL!r} is not valid: use a path such as admin/ or "
+        "staff-only/ (letters, digits, - _ . ~, ending in /, no leading /)."
+    )
+
+# Argon2 (argon2-cffi) hashes new passwords, with Django's parameters; a hash made by one of
+# the others (an older account, a restored backup) still verifies and becomes Argon2 at that
+# user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+PASSWORD_MIN_LENGTH = config("DJANGO_PASSWORD_MIN_LENGTH", default=12, cast=int)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes), for the site's and the admin's sign-in alike: after
+# DJANGO_SIGN_IN_FAILURES wrong passwords for one account from one client address, that
+# account is locked for that client (the right password included) until
+# DJANGO_SIGN_IN_LOCKOUT_MINUTES have passed without another try. Other clients can still
+# sign in to the account, and the client to other accounts: an attacker behind a shared
+# address cannot lock everyone out. nginx limits sign-in POSTs per client on top.
+# Attempts and lockouts are in the admin (Axes); an administrator lifts a lockout by
+# deleting its access attempt there, or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = config("DJANGO_SIGN_IN_FAILURES", default=5, cast=int)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=config("DJANGO_SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
+# The client address that nginx saw (accounts/signin.py), not nginx's own.
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
+# A failed sign-in is one log line with the username and the client's address (never the
+# password): accounts/signin.py writes it, the logger "axes" is kept to warnings below.
+AXES_CLIENT_STR_CALLABLE = "accounts.signin.describe_client"
+AXES_SENSITIVE_PARAMETERS = []
 
 # ---------------------------------------------------------------------------------------------
 # Internationalization
@@ -274,6 +333,8 @@ LOGGING = {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         # A request naming a host not in ALLOWED_HOSTS (scanners send many) is a 400 and one
         # line saying which host, not a traceback per request.
+        # django-axes: a warning per failed sign-in and per lockout, without its info chatter.
+        "axes": {"level": LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"},
         "django.security.DisallowedHost": {
             "handlers": ["stdout"],
             "level": LOG_LEVEL,

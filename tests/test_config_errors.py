@@ -48,6 +48,12 @@ def test_a_missing_secret_key_in_a_container_says_to_set_the_environment():
         ("DJANGO_DB_CONN_MAX_AGE", "a minute", "a whole number"),
         ("DJANGO_LOG_FORMAT", "xml", "one of plain, json"),
         ("DJANGO_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        (
+            "DJANGO_ADMIN_URL",
+            "/admin",
+            "a path such as admin/ or staff-only/ (letters, digits, - _ . ~, ending in /, "
+            "no leading /)",
+        ),
     ],
 )
 def test_a_value_that_cannot_be_used_is_named_with_what_would_do(variable, value, expected):

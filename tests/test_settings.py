@@ -112,3 +112,23 @@ def test_gunicorn_serves_static_files_only_in_development():
     )
     assert whitenoise in development["MIDDLEWARE"]
     assert development["WHITENOISE_USE_FINDERS"] is development["WHITENOISE_AUTOREFRESH"] is True
+
+
+def test_argon2_hashes_new_passwords_and_the_minimum_length_is_a_setting():
+    found = settings_of(
+        "PASSWORD_HASHERS", "AUTH_PASSWORD_VALIDATORS", DJANGO_PASSWORD_MIN_LENGTH="16", **KEY
+    )
+    assert found["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    # Hashes made before (an older account, a restored backup) still verify.
+    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in found["PASSWORD_HASHERS"]
+    lengths = [
+        validator["OPTIONS"]["min_length"]
+        for validator in found["AUTH_PASSWORD_VALIDATORS"]
+        if validator["NAME"].endswith("MinimumLengthValidator")
+    ]
+    assert lengths == [16]
+
+
+def test_former_secret_keys_are_a_list():
+    found = settings_of("SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS="old-1,old-2", **KEY)
+    assert found == {"SECRET_KEY_FALLBACKS": ["old-1", "old-2"]}

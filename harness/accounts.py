@@ -54,7 +54,8 @@ def sign_in(
 
     `behind_tls`: the requests say what a TLS proxy in front of nginx would
     (X-Forwarded-Proto: https), and the session keeps its cookies although they are marked
-    Secure and travel over plain http here.
+    Secure and travel over plain http here. nginx believes that only from an address in its
+    NGINX_TRUSTED_PROXIES: the caller's test stack lists the address its requests come from.
     """
     session = session or requests.Session()
     origin = url.replace("http://", "https://") if behind_tls else url

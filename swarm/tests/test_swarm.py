@@ -43,8 +43,25 @@ def stack_name(project: Compose) -> str:
 
 
 def swarm_environ(project: Compose) -> dict[str, str]:
-    # One replica on the first deploy; later deploys keep the count Swarm has.
-    return project.environ(SWARM_STACK=project.name, WEB_IMAGE=project.image, WEB_REPLICAS="1")
+    # One replica on the first deploy; later deploys keep the count Swarm has. This machine's
+    # clients play the TLS-terminating proxy in front of nginx: they reach its port, published
+    # on the node, from the gateway of the node's docker_gwbridge network.
+    return project.environ(
+        SWARM_STACK=project.name,
+        WEB_IMAGE=project.image,
+        WEB_REPLICAS="1",
+        NGINX_TRUSTED_PROXIES=node_gateway(),
+    )
+
+
+def node_gateway() -> str:
+    return docker(
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        "docker_gwbridge",
+    ).stdout.strip()
 
 
 def make(project: Compose, *args: str, check: bool = True, timeout: float = 600):
@@ -326,6 +343,7 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
         "/etc/nginx/conf.d/default.conf": "docker/nginx/default.conf",
         "/etc/nginx/static-files.conf": "docker/nginx/static-files.conf",
         "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
+        "/docker-entrypoint.d/41-trusted-proxies.sh": "docker/nginx/trusted-proxies.sh",
     }
     assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
     for config in configs:
@@ -372,7 +390,8 @@ def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice(project):
 
 def test_the_generated_superuser_signs_in_through_nginx(project):
     """Over plain http with DEBUG off, the cookies are Secure: the client says what a TLS
-    proxy in front of nginx would (X-Forwarded-Proto) and returns the cookies itself."""
+    proxy in front of nginx would (X-Forwarded-Proto), from the address nginx trusts as that
+    proxy, and returns the cookies itself."""
     superuser = Account(
         project.values["DJANGO_SUPERUSER_USERNAME"], project.values["DJANGO_SUPERUSER_PASSWORD"]
     )

@@ -144,12 +144,13 @@ psql: ## psql in the db container, as the application's role
 
 # pg_dump and pg_restore run in the db container, over its local socket: no password is
 # typed or passed. The dump is written under a temporary name and renamed once complete.
+# It holds password hashes and session keys: readable by its owner only, like .env.
 # The restored tables belong to the app's role (--role), as the ones migrate created did.
 BACKUP_DIR ?= backups
 .PHONY: backup
 backup: ## Dump the database (pg_dump, custom format) to backups/db-<UTC time>.dump
-	@mkdir -p $(BACKUP_DIR)
-	@file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	@umask 077; mkdir -p $(BACKUP_DIR)
+	@umask 077; file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
 	  $(COMPOSE) exec -T db sh -c 'pg_dump -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" --format=custom' \
 	    >"$$file.partial" || { rm -f "$$file.partial"; exit 1; }; \
 	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"

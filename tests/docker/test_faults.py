@@ -18,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -409,6 +410,8 @@ def test_backup_then_restore_into_a_new_volume_brings_the_data_back(stack, repor
     dump = Path(written[1])
     assert re.fullmatch(r"db-\d{8}T\d{6}Z\.dump", dump.name)
     assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    # Password hashes and session keys: for the owner's eyes only, like .env.
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert stack.values["POSTGRES_PASSWORD"] not in backup.stdout + backup.stderr
     assert not list(tmp_path.glob("*.partial"))
 

@@ -78,11 +78,18 @@ manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"
 
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 .PHONY: lint
-lint: venv ## ruff lint and format check, hadolint on the Dockerfile, the CI workflow's schema
+lint: venv ## ruff lint and format check, hadolint on the Dockerfile, the CI and Dependabot schemas
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint Dockerfile
 	$(if $(WORKFLOWS),$(UV) run --no-sync check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS))
+	$(if $(wildcard .github/dependabot.yml),$(UV) run --no-sync check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml)
+
+.PHONY: audit
+audit: venv ## Check the locked dependencies for known vulnerabilities (pip-audit)
+	@$(UV) export --frozen --format requirements-txt --no-emit-project --quiet \
+	  --output-file $(VENV)/audit-requirements.txt
+	@$(UV) run --no-sync python scripts/audit.py $(VENV)/audit-requirements.txt
 
 .PHONY: format
 format: venv ## Format and fix what ruff can

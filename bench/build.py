@@ -63,9 +63,9 @@ def image_size(name: str) -> int:
 
 
 def base_image(directory: Path) -> str:
-    match = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", (directory / "Dockerfile").read_text(), re.M)
+    match = re.search(r"^FROM (\S+) AS base$", (directory / "Dockerfile").read_text(), re.M)
     if not match:
-        raise RuntimeError("the Dockerfile names no PYTHON_IMAGE")
+        raise RuntimeError("the Dockerfile has no `FROM <image> AS base`")
     return match[1]
 
 

@@ -28,11 +28,14 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM base AS runtime
 
 # The user's ids can match the developer's, so that bind mounts keep their ownership.
+# No program in the image may change its user or group when run (setuid, setgid): nothing
+# here needs to, and not every orchestrator applies compose's no-new-privileges.
 ARG UID=1000
 ARG GID=1000
 RUN groupadd --gid "${GID}" app \
  && useradd --uid "${UID}" --gid app --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin app
+      --shell /usr/sbin/nologin app \
+ && find / -xdev -type f -perm /6000 -exec chmod a-s {} +
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

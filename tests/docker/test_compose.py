@@ -7,6 +7,7 @@ what users reach through nginx, the database going away and coming back, pgAdmin
 the whole stack, then production mode and scaling. The `stack` fixture tears it all down.
 """
 
+import json
 import re
 import subprocess
 import time
@@ -94,6 +95,14 @@ def test_development_ports_listen_on_loopback_only(stack):
             service,
             bindings,
         )
+
+
+def test_every_development_service_has_cpu_memory_and_process_limits(stack):
+    for service in ("nginx", "web", "db", "pgadmin"):
+        host = json.loads(
+            docker("inspect", "-f", "{{json .HostConfig}}", stack.container(service)).stdout
+        )
+        assert min(host["NanoCpus"], host["Memory"], host["PidsLimit"]) > 0, service
 
 
 def test_web_does_not_migrate_by_itself(stack):
@@ -302,19 +311,25 @@ def test_the_app_connects_as_its_own_role_which_is_no_superuser(stack):
 
 def test_production_containers_are_hardened(stack):
     web = stack.container("web", files=PROD)
-    assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
     touched = stack.run("exec", "-T", "web", "touch", "/app/x", files=PROD, check=False)
     assert touched.returncode != 0
     assert stack.run("exec", "-T", "web", "id", "-u", files=PROD).stdout.strip() != "0"
+    assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
     for service in ("db", "web", "nginx"):
-        options = docker(
-            "inspect",
-            "-f",
-            "{{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}",
-            stack.container(service, files=PROD),
-        ).stdout
-        assert "no-new-privileges:true" in options, service
-        assert '"ALL"' in options, service
+        host = json.loads(
+            docker(
+                "inspect", "-f", "{{json .HostConfig}}", stack.container(service, files=PROD)
+            ).stdout
+        )
+        assert "no-new-privileges:true" in host["SecurityOpt"], service
+        assert "ALL" in host["CapDrop"], service
+        # Every root file system is read-only, and every service has its limits.
+        assert host["ReadonlyRootfs"] is True, service
+        assert min(host["NanoCpus"], host["Memory"], host["PidsLimit"]) > 0, service
+    # db and nginx write only where they are given a place to (their volumes and tmpfs).
+    for service, path in (("db", "/etc/x"), ("nginx", "/etc/nginx/x")):
+        written = stack.run("exec", "-T", service, "touch", path, files=PROD, check=False)
+        assert "Read-only file system" in written.stderr, service
 
 
 def test_scaled_web_shares_the_load_without_errors(stack):

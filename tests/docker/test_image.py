@@ -54,6 +54,16 @@ def test_the_image_runs_as_a_non_root_user(image):
     assert docker("image", "inspect", "-f", "{{.Config.User}}", image).stdout.strip() == "app"
 
 
+def test_no_program_in_the_image_gains_rights_when_run(image):
+    """No setuid or setgid file: nothing to gain privileges with, where no-new-privileges is
+    not applied (by an orchestrator that ignores it)."""
+    found = docker(
+        "run", "--rm", "--user", "0", "--entrypoint", "find", image,
+        "/", "-xdev", "-type", "f", "-perm", "/6000",
+    )  # fmt: skip
+    assert found.stdout.split() == []
+
+
 def test_the_image_serves_without_any_mount(image, compose_env_file):
     """gunicorn answers from the image alone: code, dependencies and static manifest inside."""
     port = free_port()

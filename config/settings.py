@@ -142,10 +142,24 @@ if DB_HOST:
             "CONN_MAX_AGE": config("DJANGO_DB_CONN_MAX_AGE", default=60, cast=int),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
-                "connect_timeout": config("DJANGO_DB_CONNECT_TIMEOUT", default=5, cast=int)
+                "connect_timeout": config("DJANGO_DB_CONNECT_TIMEOUT", default=5, cast=int),
+                # TLS to the database, as libpq has it: `prefer` uses TLS where the server
+                # offers it; a database reached over a network others share (a managed one)
+                # wants `verify-full`, with the CA that signed its certificate in
+                # DJANGO_DB_SSLROOTCERT (a file, or `system` for the image's CA bundle).
+                "sslmode": config(
+                    "DJANGO_DB_SSLMODE",
+                    default="prefer",
+                    cast=Choices(
+                        ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+                    ),
+                ),
             },
         }
     }
+    DB_SSLROOTCERT = config("DJANGO_DB_SSLROOTCERT", default="")
+    if DB_SSLROOTCERT:
+        DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSLROOTCERT
 else:
     DATABASES = {
         "default": {

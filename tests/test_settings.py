@@ -1,10 +1,13 @@
 """Settings come from the environment, then the env file, then the defaults in settings.py."""
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from harness.project import ROOT, clean_environ, run_django_script
+from harness.stack import postgres_environ
 
 
 @pytest.fixture
@@ -132,3 +135,49 @@ def test_argon2_hashes_new_passwords_and_the_minimum_length_is_a_setting():
 def test_former_secret_keys_are_a_list():
     found = settings_of("SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS="old-1,old-2", **KEY)
     assert found == {"SECRET_KEY_FALLBACKS": ["old-1", "old-2"]}
+
+
+@pytest.mark.postgres
+def test_verify_full_reaches_a_database_whose_certificate_the_ca_file_vouches_for(tmp_path):
+    """The throwaway cluster offers TLS with a certificate for 127.0.0.1 from a CA of its
+    own: DJANGO_DB_SSLMODE=verify-full connects with that CA in DJANGO_DB_SSLROOTCERT, and
+    refuses the server when another CA is named."""
+    database = postgres_environ()
+
+    def connect(**tls: str):
+        return run_django_script(
+            "database_tls", env=clean_environ(**KEY, **database, **tls), check=False
+        )
+
+    verified = connect(
+        DJANGO_DB_SSLMODE="verify-full", DJANGO_DB_SSLROOTCERT=os.environ["HARNESS_POSTGRES_CA"]
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout.splitlines()[-1])["ssl"] is True
+
+    stranger = tmp_path / "another-ca.crt"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=another CA",
+            "-keyout",
+            str(tmp_path / "ca.key"),
+            "-out",
+            str(stranger),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    refused = connect(DJANGO_DB_SSLMODE="verify-full", DJANGO_DB_SSLROOTCERT=str(stranger))
+    assert refused.returncode != 0
+    assert "certificate verify failed" in refused.stderr

@@ -71,7 +71,7 @@ def sign_in(
             **({"next": next} if next else {}),
         },
         headers={"Origin": origin, "Referer": f"{origin}{path}"},
-        cookies=form.cookies if behind_tls else None,
+        cookies=form.cookies.get_dict() if behind_tls else None,
         allow_redirects=False,
         timeout=10,
     )

@@ -248,6 +248,10 @@ def test_deleting_an_optional_folder_and_its_include_line_leaves_a_working_proje
     for part in ("swarm", "bench"):
         shutil.rmtree(project / part)
         replace_in(project / "Makefile", f"include {part}/{part}.mk\n", "")
+    # A clone, as users have it (the template's own tests read what git tracks).
+    git("init", "--quiet", cwd=project)
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--message", "Without Swarm and the bench", cwd=project)
     targets = make(project, "help").stdout
     assert "make up" in targets
     assert "swarm" not in targets

@@ -1,8 +1,9 @@
 """The project is consistent: system checks pass and no model change lacks a migration."""
 
+import re
 import secrets
 
-from harness.project import clean_environ, manage
+from harness.project import ROOT, clean_environ, manage
 
 
 def test_system_checks_pass():
@@ -44,3 +45,22 @@ def test_deployment_checks_catch_a_weak_secret_key():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, check=False)
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+def test_nothing_in_the_product_imports_the_tooling():
+    """The Django project and its apps stand alone: no module of theirs imports the harness,
+    the tests, or an optional tool folder, so each can be deleted (tests/template proves it)."""
+    tooling = {"harness", "tests", "bench", "swarm", "scripts"}
+    product = [
+        path
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] not in tooling | {".venv", ".tools", ".ci"}
+        and "tests" not in path.relative_to(ROOT).parts
+        and path.name != "conftest.py"
+    ]
+    assert any(path.match("config/settings.py") for path in product)
+    pattern = re.compile(rf"^\s*(from|import)\s+({'|'.join(tooling)})\b", re.MULTILINE)
+    importing = [
+        str(path.relative_to(ROOT)) for path in product if pattern.search(path.read_text())
+    ]
+    assert importing == []

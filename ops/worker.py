@@ -7,7 +7,7 @@ and that backend leaves out.
   worker holds a PostgreSQL advisory lock named after its id, on a connection of its own, for
   as long as it lives; the database lets go of it the moment the process dies, however it
   dies. Every few seconds each worker looks at the RUNNING tasks: one whose worker's lock has
-  stayed free for GRACE seconds (long enough for a live worker to take its lock back after a
+  stayed free for LOST_AFTER seconds (long enough for a live worker to take its lock back after a
   database restart) is marked FAILED with `WorkerLost`. At most once: such a task is not run
   again behind its author's back (a mail may have gone out); the admin's Task Results show it.
 - **The database going away does not end the worker**, nor lose what a task did: the
@@ -39,9 +39,9 @@ logger = logging.getLogger("ops.worker")
 LOCK_NAMESPACE = 0x7461736B
 # Ids of workers that hold such a lock; tasks claimed by any other worker are left alone.
 ID_PREFIX = "w-"
-# Seconds a dead worker's lock must stay free before its task is marked failed, and between
-# two looks at the running tasks.
-GRACE = 10.0
+# Seconds a dead worker's lock must stay free before its task is marked failed (`manage.py
+# worker --lost-after`), and between two looks at the running tasks.
+LOST_AFTER = 10.0
 SWEEP_EVERY = 5.0
 # What a database that went away raises: a broken connection, or one already closed.
 DATABASE_GONE = (DatabaseError, InterfaceError)
@@ -60,11 +60,12 @@ class Liveness(threading.Thread):
     """Holds the worker's lock, touches the heartbeat file, and marks the tasks of dead
     workers failed; on a database connection of this thread's own."""
 
-    def __init__(self, worker_id: str, heartbeat: Path | None, interval: float = 1.0):
+    def __init__(self, worker_id: str, heartbeat: Path | None, lost_after: float):
         super().__init__(name="liveness", daemon=True)
         self.worker_id = worker_id
         self.heartbeat = heartbeat
-        self.interval = interval
+        self.lost_after = lost_after
+        self.interval = 1.0
         self.locked = False
         self.next_sweep = 0.0
         # Task id: when its worker's lock was first seen free.
@@ -104,7 +105,7 @@ class Liveness(threading.Thread):
             self.heartbeat.touch()
         if postgresql and time.monotonic() >= self.next_sweep:
             self.sweep()
-            self.next_sweep = time.monotonic() + SWEEP_EVERY
+            self.next_sweep = time.monotonic() + min(SWEEP_EVERY, self.lost_after / 2)
 
     def alive(self, worker_id: str) -> bool:
         """Whether that worker holds its lock: if this transaction can take it, nobody does
@@ -133,7 +134,7 @@ class Liveness(threading.Thread):
                     self.suspects.pop(str(result.id), None)
                     continue
                 first_seen = self.suspects.setdefault(str(result.id), now)
-                if now - first_seen < GRACE:
+                if now - first_seen < self.lost_after:
                     continue
                 result.set_failed(
                     WorkerLost(f"worker {owner} stopped while running this task; not retried")
@@ -170,12 +171,13 @@ def patiently(record):
 class Worker(DatabaseWorker):
     """The backend's worker loop, with a Liveness thread beside it."""
 
-    def __init__(self, *, heartbeat: Path | None = None, **options):
+    def __init__(self, *, heartbeat: Path | None = None, lost_after: float = LOST_AFTER, **options):
         super().__init__(**options)
         self.heartbeat = heartbeat
+        self.lost_after = lost_after
 
     def run(self) -> None:
-        Liveness(self.worker_id, self.heartbeat).start()
+        Liveness(self.worker_id, self.heartbeat, self.lost_after).start()
         while True:
             try:
                 return super().run()

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
-from ops.worker import Worker, new_worker_id
+from ops.worker import LOST_AFTER, Worker, new_worker_id
 
 
 class Command(db_worker.Command):
@@ -24,10 +24,19 @@ class Command(db_worker.Command):
             help="a file touched every second while the worker reaches the database "
             "(for a container healthcheck)",
         )
+        parser.add_argument(
+            "--lost-after",
+            type=float,
+            default=LOST_AFTER,
+            help="seconds after which a task whose worker died is marked failed "
+            f"({LOST_AFTER:g}; longer than a database restart takes)",
+        )
         # An id that names the host and process, in the form the sweep recognises.
         parser.set_defaults(worker_id=None)
 
-    def handle(self, *, verbosity, queue_name, exclude_queues, reload, heartbeat, **options):
+    def handle(
+        self, *, verbosity, queue_name, exclude_queues, reload, heartbeat, lost_after, **options
+    ):
         self.configure_logging(verbosity)
         queues = queue_name.split(",")
         worker = Worker(
@@ -40,6 +49,7 @@ class Command(db_worker.Command):
             max_tasks=options["max_tasks"],
             worker_id=options["worker_id"] or new_worker_id(),
             heartbeat=heartbeat,
+            lost_after=lost_after,
         )
         if reload and not options["batch"]:
             # The reloader's child runs the worker, and takes the signals.

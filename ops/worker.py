@@ -178,12 +178,18 @@ class Worker(DatabaseWorker):
 
     def run(self) -> None:
         Liveness(self.worker_id, self.heartbeat, self.lost_after).start()
+        said = ""
         while True:
             try:
                 return super().run()
             except DATABASE_GONE as error:
-                # The database went away between tasks: wait for it rather than exit.
-                logger.warning("worker %s: %s; trying again in 1s", self.worker_id, error)
+                # The database went away between tasks, or has no migrations yet: wait for it
+                # rather than exit, saying so once, not every second.
+                if str(error) != said:
+                    said = str(error)
+                    logger.warning(
+                        "worker %s: %s; trying again every second", self.worker_id, error
+                    )
                 with contextlib.suppress(*DATABASE_GONE):
                     connection.close()
                 time.sleep(1)

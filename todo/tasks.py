@@ -1,6 +1,6 @@
 """The example app's background work: a digest of each user's open items, by mail. The
-pattern: a management command that a scheduler runs (cron, a CI schedule, a Swarm job)
-enqueues one small task per user, and the worker sends them, one failure at a time."""
+pattern: a management command that a scheduler runs (cron, a CI schedule) enqueues one small
+task per user, and the worker sends them, one failure at a time."""
 
 from django.core import mail
 from django.db.models import Exists, OuterRef

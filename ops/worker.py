@@ -72,12 +72,16 @@ class Liveness(threading.Thread):
         self.suspects: dict[str, float] = {}
 
     def run(self) -> None:
+        said = ""
         while True:
             try:
                 self.tick()
+                said = ""
             except DATABASE_GONE as error:
-                if self.locked:
-                    logger.warning("worker %s lost the database: %s", self.worker_id, error)
+                # Once per problem, not every second (no migrations yet, an outage).
+                if str(error) != said:
+                    said = str(error)
+                    logger.warning("worker %s: %s", self.worker_id, error)
                 self.locked = False
                 with contextlib.suppress(*DATABASE_GONE):
                     connection.close()

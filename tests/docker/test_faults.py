@@ -374,8 +374,12 @@ def enqueue_probes(stack: Compose, count: int, seconds: float) -> list[str]:
     return stack.django("enqueue_probes", HARNESS_COUNT=str(count), HARNESS_SECONDS=str(seconds))
 
 
+# django-tasks-db's table (its app label is django_tasks_database).
+TASKS_TABLE = "django_tasks_database_dbtaskresult"
+
+
 def task_status(stack: Compose, task_id: str) -> str:
-    return stack.sql(f"SELECT status FROM django_tasks_db_dbtaskresult WHERE id = '{task_id}';")
+    return stack.sql(f"SELECT status FROM {TASKS_TABLE} WHERE id = '{task_id}';")
 
 
 def test_sigterm_lets_the_running_task_finish_before_the_worker_stops(stack, report):
@@ -415,9 +419,7 @@ def test_a_worker_killed_mid_task_comes_back_and_marks_the_task_failed(stack, re
         message="the killed worker's task stayed RUNNING",
     )
     noticed = time.monotonic() - killed
-    exception = stack.sql(
-        f"SELECT exception_class_path FROM django_tasks_db_dbtaskresult WHERE id = '{task}';"
-    )
+    exception = stack.sql(f"SELECT exception_class_path FROM {TASKS_TABLE} WHERE id = '{task}';")
     wait_until(lambda: healthy(stack, "worker"), timeout=60, message="worker not healthy again")
     report(
         f"worker killed (SIGKILL) mid-task: restarted by Docker, the task marked FAILED "
@@ -449,7 +451,7 @@ def test_a_database_restart_under_a_stream_of_tasks_loses_none(stack, report):
 
     found = wait_until(outcome, timeout=120, interval=2, message="the tasks did not all finish")
     runs = stack.sql(
-        "SELECT max(jsonb_array_length(worker_ids)) FROM django_tasks_db_dbtaskresult "
+        f"SELECT max(jsonb_array_length(worker_ids)) FROM {TASKS_TABLE} "
         f"WHERE id IN ({', '.join(repr(task) for task in tasks)});"
     )
     report(

@@ -341,12 +341,13 @@ LOGGING["loggers"]["django.request"] = {
 # ---------------------------------------------------------------------------------------------
 # Background tasks: Django's Tasks framework, queued in PostgreSQL.
 # https://docs.djangoproject.com/en/6.1/topics/tasks/
-# Django ships no production backend. django-tasks-db is the database backend of the
-# framework's own authors (the reference backend the framework grew out of), maintained
-# alongside Django's releases: the queue is a table in the database the site already has, so
-# no broker (Redis, RabbitMQ) to run, back up and secure, and a task enqueued in a
+# Django ships no production backend. django-tasks-db is the database backend by the
+# framework's own author (Jake Howard, DEP 14), split out of the django-tasks reference
+# implementation and kept up with Django's releases. The other maintained backends need a
+# broker (Celery) or a cloud queue; with this one the queue is a table in the PostgreSQL the
+# site already has: nothing more to run, back up and secure, and a task enqueued in a
 # transaction exists only if that transaction commits. Its worker runs as the `worker`
-# service: `python manage.py worker` (ops/management/commands/worker.py).
+# service: `python manage.py worker` (ops/worker.py adds what a container needs).
 # DJANGO_TASKS_BACKEND=immediate runs each task at once in the process that enqueues it:
 # `make run` and the tests, where a worker would only wait.
 # ---------------------------------------------------------------------------------------------

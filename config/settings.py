@@ -325,7 +325,7 @@ ADMINS = config("DJANGO_ADMINS", default="", cast=Csv())
 EMAIL_SUBJECT_PREFIX = f"[{PROJECT_NAME}] "
 
 # Server errors go to ADMINS as well as to stdout: the mail is a task (ops/logging.py), so
-# the response never waits for a mail server, and an unreachable one costs one log line.
+# the response never waits for a mail server, and one that is down fails the task, not it.
 LOGGING["handlers"]["mail_admins"] = {
     "class": "ops.logging.QueuedAdminEmailHandler",
     "level": "ERROR",

@@ -21,7 +21,7 @@ from config.env import BASE_DIR, config, required, secret
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------------
 
-# The project's name as people read it: page titles, the admin's header.
+# The project's name as people read it: in page titles and the header of every page.
 # % filter replace("Django Starter", project_name)
 PROJECT_NAME = "Django Starter"
 

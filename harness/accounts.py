@@ -37,6 +37,25 @@ def create_account(
     return account
 
 
+def post_form(
+    session: requests.Session, url: str, data: dict | bytes, *, origin: str, csrf: bool = True
+) -> requests.Response:
+    """A form posted as a browser posts it: with the CSRF token of the session's cookie (unless
+    `csrf` is false) and the Origin header; `data` as fields, or as raw urlencoded bytes."""
+    token = session.cookies["csrftoken"]
+    if isinstance(data, dict):
+        data = {**({"csrfmiddlewaretoken": token} if csrf else {}), **data}
+    elif csrf:
+        data += b"&csrfmiddlewaretoken=" + token.encode()
+    return session.post(
+        url,
+        data=data,
+        headers={"Origin": origin, "Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
 def csrf_token(page: str) -> str:
     found = _CSRF_FIELD.search(page)
     assert found, "the page has no CSRF token"
@@ -74,7 +93,7 @@ def sign_in(
             **({"next": next} if next else {}),
         },
         headers={"Origin": origin, "Referer": f"{origin}{path}"},
-        cookies=form.cookies if behind_tls else None,
+        cookies=form.cookies.get_dict() if behind_tls else None,
         allow_redirects=False,
         timeout=10,
     )

@@ -229,20 +229,26 @@ def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(st
         message="pgAdmin did not answer",
     )
     session = requests.Session()
-    login = session.get(f"{pgadmin}/login", timeout=10).text
-    token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
-    session.post(
-        f"{pgadmin}/authenticate/login",
-        timeout=10,
-        data={
-            "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
-            "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
-            "csrf_token": token,
-        },
-    ).raise_for_status()
-    session.headers["X-pgA-CSRFToken"] = token
 
-    groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=10).json()["data"]
+    def signed_in_groups():
+        """pgAdmin's server groups once signed in (its first start can be slow to accept)."""
+        login = session.get(f"{pgadmin}/login", timeout=10).text
+        token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
+        session.post(
+            f"{pgadmin}/authenticate/login",
+            timeout=30,
+            data={
+                "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
+                "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
+                "csrf_token": token,
+            },
+        )
+        session.headers["X-pgA-CSRFToken"] = token
+        groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=30)
+        is_json = groups.headers.get("Content-Type", "").startswith("application/json")
+        return groups.json()["data"] if is_json else None
+
+    groups = wait_until(signed_in_groups, timeout=60, interval=2, message="no sign-in to pgAdmin")
     servers = [
         (group["_id"], server)
         for group in groups

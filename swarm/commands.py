@@ -165,7 +165,22 @@ def deploy(args) -> None:
     say(f"rolling web over to {image}, one replica at a time")
     before = update_started(stack, "web")
     stack_deploy(deployed(stack, image=image), stack, wait=True)
-    check_update(stack, "web", started_before=before)
+    try:
+        check_update(stack, "web", started_before=before)
+    except SwarmError:
+        # The workers run the same image: a release that web refused goes from them too.
+        if service(stack, "worker") is not None:
+            say("rolling worker back with web")
+            docker(
+                "service",
+                "rollback",
+                "--detach=false",
+                "--quiet",
+                f"{stack}_worker",
+                check=False,
+                timeout=TIMEOUT,
+            )
+        raise
     summary(stack)
 
 

@@ -111,12 +111,12 @@ def healthy_web_hosts(project: Compose) -> set[str]:
     return {line.split()[0] for line in found.splitlines() if line.endswith(" healthy")}
 
 
-def web_images(project: Compose) -> list[str]:
-    """The image of every web task Swarm wants running."""
+def web_images(project: Compose, service: str = "web") -> list[str]:
+    """The image of every web (or worker) task Swarm wants running."""
     return docker(
         "service",
         "ps",
-        f"{project.name}_web",
+        f"{project.name}_{service}",
         "--filter",
         "desired-state=running",
         "--format",
@@ -494,6 +494,8 @@ def test_a_broken_release_rolls_back_by_itself_while_the_service_answers(project
     status = web_service(project)["UpdateStatus"]
     assert status["State"] == "rollback_completed", status
     assert web_images(project) == [new_image] * 4
+    # The worker runs the release web runs, not the refused one.
+    assert web_images(project, "worker") == [new_image]
 
 
 def test_a_killed_replica_is_replaced_and_nothing_fails_once_it_is_healthy(project):

@@ -18,7 +18,9 @@ class Account:
     password: str
 
 
-def create_account(env: dict[str, str], name: str, *, superuser: bool = False) -> Account:
+def create_account(
+    env: dict[str, str], name: str, *, superuser: bool = False, email: str = ""
+) -> Account:
     """A new user named <name>-<random> in the database `env` configures, made by the
     project's manage.py; the password goes through the environment, never a command line."""
     account = Account(f"{name}-{secrets.token_hex(3)}", secrets.token_urlsafe(12))
@@ -28,6 +30,7 @@ def create_account(env: dict[str, str], name: str, *, superuser: bool = False) -
             **env,
             "HARNESS_USERNAME": account.username,
             "HARNESS_PASSWORD": account.password,
+            "HARNESS_EMAIL": email,
             **({"HARNESS_SUPERUSER": "1"} if superuser else {}),
         },
     )

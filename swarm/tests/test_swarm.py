@@ -111,12 +111,12 @@ def healthy_web_hosts(project: Compose) -> set[str]:
     return {line.split()[0] for line in found.splitlines() if line.endswith(" healthy")}
 
 
-def web_images(project: Compose) -> list[str]:
-    """The image of every web task Swarm wants running."""
+def web_images(project: Compose, service: str = "web") -> list[str]:
+    """The image of every web (or worker) task Swarm wants running."""
     return docker(
         "service",
         "ps",
-        f"{project.name}_web",
+        f"{project.name}_{service}",
         "--filter",
         "desired-state=running",
         "--format",
@@ -240,21 +240,21 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     compose_config = json.loads(
         project.run("config", "--format", "json", files=PROD + MIGRATE).stdout
     )["services"]
-    stack = swarm_config(project, "db", "web", "nginx", "migrate")["services"]
+    stack = swarm_config(project, "db", "web", "nginx", "migrate", "worker")["services"]
 
-    assert sorted(stack) == ["db", "migrate", "nginx", "web"]
-    for name in ("db", "web", "nginx", "migrate"):
+    assert sorted(stack) == ["db", "migrate", "nginx", "web", "worker"]
+    for name in ("db", "web", "nginx", "migrate", "worker"):
         for key in ("image", "command", "entrypoint", "cap_drop", "cap_add", "read_only"):
             assert stack[name].get(key) == compose_config[name].get(key), (name, key)
         assert stack[name].get("stop_grace_period") == compose_config[name].get(
             "stop_grace_period"
         ), name
-    for name in ("db", "web", "nginx"):
+    for name in ("db", "web", "nginx", "worker"):
         assert stack[name]["healthcheck"] == compose_config[name]["healthcheck"], name
     assert stack["migrate"]["healthcheck"] == {"disable": True}
 
     secrets = set(declared_secrets())
-    for name in ("web", "migrate"):
+    for name in ("web", "migrate", "worker"):
         in_compose = {
             key
             for key, value in compose_config[name]["environment"].items()
@@ -270,6 +270,7 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
         "db": ["django_db_password", "postgres_password"],
         # The app's own role: web and the job never hold the superuser's password.
         "web": ["django_db_password", "django_secret_key"],
+        "worker": ["django_db_password", "django_secret_key"],
         "migrate": ["django_db_password", "django_secret_key", "django_superuser_password"],
     }.items():
         assert sorted(secret["source"] for secret in stack[name]["secrets"]) == expected
@@ -390,6 +391,23 @@ def test_the_generated_superuser_signs_in_through_nginx(project):
 # --- Changes under load -------------------------------------------------------------------
 
 
+def test_the_worker_service_runs_a_task_enqueued_by_web(project):
+    """The probe task, enqueued in a web container, is run by the worker service's replica."""
+    web = containers(project, "web")[0]
+    workers = containers(project, "worker")
+    assert len(workers) == 1
+    probed = docker(
+        "exec", web, "python", "manage.py", "probe_worker", "--timeout", "60", timeout=90
+    )
+    report = json.loads(probed.stdout.strip().splitlines()[-1])
+    hostname = docker("inspect", "-f", "{{.Config.Hostname}}", workers[0]).stdout.strip()
+    assert (report["status"], report["worker"]) == ("SUCCESSFUL", hostname)
+    figures.append(
+        f"probe task through the worker service: started {report['wait_seconds']}s "
+        "after it was enqueued"
+    )
+
+
 def test_scaling_web_from_one_to_four_drops_no_request(project):
     with health_load(project) as load:
         time.sleep(2)
@@ -476,6 +494,8 @@ def test_a_broken_release_rolls_back_by_itself_while_the_service_answers(project
     status = web_service(project)["UpdateStatus"]
     assert status["State"] == "rollback_completed", status
     assert web_images(project) == [new_image] * 4
+    # The worker runs the release web runs, not the refused one.
+    assert web_images(project, "worker") == [new_image]
 
 
 def test_a_killed_replica_is_replaced_and_nothing_fails_once_it_is_healthy(project):
@@ -511,11 +531,11 @@ def test_a_killed_replica_is_replaced_and_nothing_fails_once_it_is_healthy(proje
 def test_secrets_are_files_and_appear_in_no_service_definition_nor_log(project):
     values = {name: project.values[name] for name in declared_secrets()}
     services = docker("stack", "services", "--quiet", project.name).stdout.split()
-    assert len(services) == 4, services
+    assert len(services) == 5, services
     definitions = docker("service", "inspect", *services).stdout
     everything = [
         container
-        for service in ("web", "db", "nginx", "migrate")
+        for service in ("web", "db", "nginx", "migrate", "worker")
         for container in containers(project, service, running=False)
     ]
     definitions += docker("inspect", *everything).stdout

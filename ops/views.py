@@ -25,17 +25,23 @@ def health(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        database, status = "ok", HTTPStatus.OK
-    except DatabaseError:
-        database, status = "unavailable", HTTPStatus.SERVICE_UNAVAILABLE
-    return JsonResponse(
-        {
-            "status": "ok" if status == HTTPStatus.OK else "error",
-            "database": database,
-            "host": settings.HOSTNAME,
-        },
-        status=status,
-    )
+    except DatabaseError as error:
+        response = JsonResponse(
+            {"status": "error", "database": "unavailable", "host": settings.HOSTNAME},
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+        )
+        # The reason goes to the log (a wrong password, a host that does not resolve), so that
+        # an unhealthy container says why; the response tells the outside world no more.
+        log_response(
+            "Service Unavailable: %s: the database does not answer (%s: %s)",
+            request.path,
+            type(error).__name__,
+            first_line(error),
+            response=response,
+            request=request,
+        )
+        return response
+    return JsonResponse({"status": "ok", "database": "ok", "host": settings.HOSTNAME})
 
 
 # --- Errors ------------------------------------------------------------------------------
@@ -78,6 +84,12 @@ def database_problem(error: db.Error, using: str = DEFAULT_DB_ALIAS) -> tuple[st
     return DATABASE_NOT_MIGRATED if pending or migrating else None
 
 
+def first_line(error: Exception) -> str:
+    """The line of an error's message that says what went wrong (psycopg adds details below)."""
+    message = str(error).strip()
+    return message.splitlines()[0] if message else ""
+
+
 def migration_running(connection) -> bool:
     """A migrate job holds its lock (ops/management/commands/migrate.py) until it is done,
     post-migrate work included."""
@@ -112,13 +124,12 @@ def server_error(request):
         status=HTTPStatus.SERVICE_UNAVAILABLE,
         headers={"Retry-After": str(retry_after)},
     )
-    cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
     log_response(
         "Service Unavailable: %s: %s (%s: %s)",
         request.path,
         explanation,
         type(error).__name__,
-        cause,
+        first_line(error),
         response=response,
         request=request,
     )

@@ -9,6 +9,7 @@ afterwards, even when a step fails, and leaves the swarm if it created it.
 """
 
 import base64
+import contextlib
 import json
 import subprocess
 import time
@@ -21,7 +22,7 @@ from harness.accounts import Account, sign_in
 from harness.compose import MIGRATE, PROD, PSQL, Compose, docker
 from harness.load import Load, Request
 from harness.project import ROOT
-from harness.waiting import wait_until
+from harness.waiting import WaitTimeout, wait_until
 from scripts.make_env import declared_secrets
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("swarm")]
@@ -166,18 +167,22 @@ def data_label(project: Compose) -> str:
 def remove_stack(project: Compose) -> None:
     """The stack, then what it leaves behind: task containers, volumes, secrets, configs."""
     stack = project.name
-    docker("stack", "rm", "--detach=false", stack, check=False, timeout=180)
+    # Not `--detach=false`: that wait can outlast the removal by minutes on a busy engine.
+    docker("stack", "rm", stack, check=False, timeout=60)
     # Swarm removes the tasks' containers a moment after their services; they hold the volumes.
+    # One still stopping after its grace period (30 s at most) is removed by force below.
     labelled = ("--filter", f"label=com.docker.stack.namespace={stack}")
-    wait_until(
-        lambda: not docker("ps", "--quiet", *labelled).stdout.strip(),
-        timeout=60,
-        message=f"the containers of {stack} did not stop",
-    )
+    with contextlib.suppress(WaitTimeout):
+        wait_until(
+            lambda: not docker("ps", "--quiet", *labelled).stdout.strip(),
+            timeout=60,
+            message=f"the containers of {stack} did not stop",
+        )
     leftovers = docker("ps", "--all", "--quiet", *labelled).stdout.split()
     if leftovers:
         docker("rm", "--force", *leftovers, check=False)
-    for kind in ("volume", "secret", "config"):
+    # The stack's removal may have found its network still in use by those containers.
+    for kind in ("volume", "secret", "config", "network"):
         names = docker(kind, "ls", "--quiet", "--filter", f"name={stack}_").stdout.split()
         if names:
             docker(kind, "rm", *names, check=False)

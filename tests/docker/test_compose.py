@@ -228,39 +228,50 @@ def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(st
         timeout=90,
         message="pgAdmin did not answer",
     )
-    session = requests.Session()
 
-    def signed_in_groups():
-        """pgAdmin's server groups once signed in (its first start can be slow to accept)."""
-        login = session.get(f"{pgadmin}/login", timeout=10).text
-        token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
-        session.post(
-            f"{pgadmin}/authenticate/login",
-            timeout=30,
-            data={
-                "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
-                "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
-                "csrf_token": token,
-            },
-        )
-        session.headers["X-pgA-CSRFToken"] = token
-        groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=30)
-        is_json = groups.headers.get("Content-Type", "").startswith("application/json")
-        return groups.json()["data"] if is_json else None
+    def sign_in_and_connect():
+        """Sign in, list the servers, connect to the one there: from a new session each try,
+        as pgAdmin's first start can refuse or drop the first requests."""
+        session = requests.Session()
+        try:
+            login = session.get(f"{pgadmin}/login", timeout=10).text
+            token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
+            session.post(
+                f"{pgadmin}/authenticate/login",
+                timeout=30,
+                data={
+                    "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
+                    "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
+                    "csrf_token": token,
+                },
+            )
+            session.headers["X-pgA-CSRFToken"] = token
+            groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=30)
+            if not groups.headers.get("Content-Type", "").startswith("application/json"):
+                return None  # the sign-in page again: not signed in yet
+            servers = [
+                (group["_id"], server)
+                for group in groups.json()["data"]
+                for server in session.get(
+                    f"{pgadmin}/browser/server/nodes/{group['_id']}", timeout=10
+                ).json()["result"]
+            ]
+            if len(servers) != 1:
+                return servers, None  # the assertion below says what is wrong
+            group_id, server = servers[0]
+            connected = session.post(
+                f"{pgadmin}/browser/server/connect/{group_id}/{server['_id']}",
+                json={},
+                timeout=30,
+            ).json()
+        except requests.RequestException:
+            return None
+        return servers, connected
 
-    groups = wait_until(signed_in_groups, timeout=60, interval=2, message="no sign-in to pgAdmin")
-    servers = [
-        (group["_id"], server)
-        for group in groups
-        for server in session.get(
-            f"{pgadmin}/browser/server/nodes/{group['_id']}", timeout=10
-        ).json()["result"]
-    ]
+    servers, connected = wait_until(
+        sign_in_and_connect, timeout=90, interval=2, message="no sign-in to pgAdmin"
+    )
     assert [server["label"] for _, server in servers] == ["db (compose)"]
-    group_id, server = servers[0]
-    connected = session.post(
-        f"{pgadmin}/browser/server/connect/{group_id}/{server['_id']}", json={}, timeout=30
-    ).json()
     assert connected["data"]["connected"] is True, connected
 
 

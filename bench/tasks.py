@@ -13,10 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-
 from harness.project import ROOT, clean_environ, manage, run_django_script
-from harness.stack import postgres_environ
+from harness.stack import fresh_database
 from harness.waiting import wait_until
 
 # Enqueue rates (tasks a second) for the throughput curve, each held for SECONDS; then the
@@ -64,26 +62,13 @@ def run_batch(env: dict[str, str], *, rate: float, seconds: float) -> dict:
 
 
 def measure_tasks(workdir: Path) -> dict:
-    database = postgres_environ()
-    name = f"bench_tasks_{secrets.token_hex(4)}"
-    admin = {
-        "host": database["DJANGO_DB_HOST"],
-        "port": database["DJANGO_DB_PORT"],
-        "user": database["POSTGRES_USER"],
-        "password": database["POSTGRES_PASSWORD"],
-        "dbname": database["POSTGRES_DB"],
-        "autocommit": True,
-    }
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    env = clean_environ(
-        **{**database, "POSTGRES_DB": name},
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_TASKS_BACKEND="database",
-        DJANGO_LOG_LEVEL="WARNING",
-    )
-    worker = None
-    try:
+    with fresh_database("bench_tasks") as database:
+        env = clean_environ(
+            **database,
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_TASKS_BACKEND="database",
+            DJANGO_LOG_LEVEL="WARNING",
+        )
         manage("migrate", "--no-input", env=env, timeout=300)
         workdir.mkdir(parents=True, exist_ok=True)
         with (workdir / "worker.log").open("w") as log:
@@ -94,20 +79,22 @@ def measure_tasks(workdir: Path) -> dict:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        time.sleep(2)
-        curve = []
-        for rate in RATES:
-            curve.append(run_batch(env, rate=rate, seconds=SECONDS))
-            print(f"  tasks  enqueued {rate:>4}/s -> {curve[-1]}", flush=True)
-        moderate = run_batch(env, rate=MODERATE_RATE, seconds=MODERATE_SECONDS)
-        print(f"  tasks  latency at {MODERATE_RATE}/s -> {moderate}", flush=True)
-        return {"worker": "manage.py worker (one process)", "curve": curve, "moderate": moderate}
-    finally:
-        if worker is not None:
+        try:
+            time.sleep(2)
+            curve = []
+            for rate in RATES:
+                curve.append(run_batch(env, rate=rate, seconds=SECONDS))
+                print(f"  tasks  enqueued {rate:>4}/s -> {curve[-1]}", flush=True)
+            moderate = run_batch(env, rate=MODERATE_RATE, seconds=MODERATE_SECONDS)
+            print(f"  tasks  latency at {MODERATE_RATE}/s -> {moderate}", flush=True)
+            return {
+                "worker": "manage.py worker (one process)",
+                "curve": curve,
+                "moderate": moderate,
+            }
+        finally:
             worker.terminate()
             worker.wait(timeout=60)
-        with psycopg.connect(**admin) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def tasks_table(tasks: dict) -> str:

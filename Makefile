@@ -67,8 +67,9 @@ run: env venv ## Run the app on http://127.0.0.1:8000 on SQLite (RUN_PORT=8010: 
 	  echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/$${admin:-admin/}"
 	@echo "  User:     $$(grep -E '^DJANGO_SUPERUSER_USERNAME=' $(DJANGO_ENV_FILE) | cut -d= -f2-)"
 	@echo "  Password: DJANGO_SUPERUSER_PASSWORD in $(notdir $(DJANGO_ENV_FILE))"
+	@echo "  Mail:     printed below; background tasks run at once (make up runs a worker)"
 	@echo
-	DJANGO_DEBUG=True $(MANAGE) runserver 127.0.0.1:$(RUN_PORT)
+	DJANGO_DEBUG=True DJANGO_TASKS_BACKEND=immediate $(MANAGE) runserver 127.0.0.1:$(RUN_PORT)
 
 .PHONY: manage
 manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"

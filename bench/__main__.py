@@ -66,6 +66,9 @@ def options(argv: list[str]) -> argparse.Namespace:
         help="skip the build and start-up figures (env BENCH_DOCKER=0)",
     )
     parser.add_argument("--no-load", action="store_true", help="skip the load scenarios")
+    parser.add_argument(
+        "--no-tasks", action="store_true", help="skip the tasks through one worker (bench/tasks.py)"
+    )
     parser.add_argument("--no-record", action="store_true", help="write no results files")
     return parser.parse_args(argv)
 
@@ -106,6 +109,7 @@ def main(argv: list[str]) -> int:
             "nginx_site": str(args.nginx_site) if args.nginx_site else None,
         },
         "scenarios": {},
+        "tasks": {"skipped": "--no-tasks"},
         "build": {"skipped": "--no-docker"},
     }
     if not args.no_load:
@@ -124,6 +128,13 @@ def main(argv: list[str]) -> int:
         if shares:
             run["machine"]["others_cpu_mean"] = round(sum(shares) / len(shares), 3)
             run["machine"]["others_cpu_max"] = max(shares)
+    if not args.no_tasks:
+        import tempfile
+
+        from bench.tasks import measure_tasks
+
+        with tempfile.TemporaryDirectory(prefix="bench-tasks-") as workdir:
+            run["tasks"] = measure_tasks(Path(workdir))
     run["machine"]["loadavg_at_end_of_load"] = [round(x, 2) for x in os.getloadavg()]
     if not args.no_docker:
         from bench.build import build_and_start
@@ -139,6 +150,11 @@ def main(argv: list[str]) -> int:
                 f"average during the rounds (at most {run['machine']['others_cpu_max']:.0%}); "
                 "on a busy machine every figure is lower."
             )
+        print()
+    if "curve" in run["tasks"]:
+        from bench.tasks import tasks_table
+
+        print(tasks_table(run["tasks"]))
         print()
     print(report.build_table(run["build"]))
     if not args.no_record:

@@ -23,7 +23,7 @@ from config.env import BASE_DIR, InvalidSettingError, config, required, secret
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------------
 
-# The project's name as people read it: page titles, the admin's header.
+# The project's name as people read it: in page titles and the header of every page.
 # % filter replace("Django Starter", project_name)
 PROJECT_NAME = "Django Starter"
 
@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The task queue's table and its admin (background tasks, below).
+    "django_tasks_db",
     # Sign-in throttling (below, under Authentication).
     "axes",
 ]
@@ -345,10 +347,10 @@ LOGGING = {
     "loggers": {
         # Request errors (5xx tracebacks, 4xx warnings) on stdout instead of e-mail to ADMINS.
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
-        # A request naming a host not in ALLOWED_HOSTS (scanners send many) is a 400 and one
-        # line saying which host, not a traceback per request.
         # django-axes: a warning per failed sign-in and per lockout, without its info chatter.
         "axes": {"level": LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"},
+        # A request naming a host not in ALLOWED_HOSTS (scanners send many) is a 400 and one
+        # line saying which host, not a traceback per request.
         "django.security.DisallowedHost": {
             "handlers": ["stdout"],
             "level": LOG_LEVEL,
@@ -360,3 +362,93 @@ LOGGING = {
 
 # Which container answered, for the health endpoint (useful behind a load balancer).
 HOSTNAME = socket.gethostname()
+
+# ---------------------------------------------------------------------------------------------
+# E-mail: Django 6.1's mailers (MAILERS replaces EMAIL_BACKEND and the EMAIL_* settings).
+# https://docs.djangoproject.com/en/6.1/topics/email/
+# With DJANGO_EMAIL_HOST set, mail goes to that SMTP server (the development compose stack
+# sets its mail catcher); without it, `make run` prints each mail on the console, and
+# production tries the SMTP server on localhost, as Django always has.
+# Mail is sent by the worker (ops/tasks.py), never in a request.
+# ---------------------------------------------------------------------------------------------
+
+email_host = config("DJANGO_EMAIL_HOST", default="")
+if email_host or not DEBUG:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": email_host or "localhost",
+                # 0: the usual port for the connection's kind (25, 587 with TLS, 465 with SSL).
+                "port": config("DJANGO_EMAIL_PORT", default=0, cast=int) or None,
+                "username": config("DJANGO_EMAIL_USER", default=""),
+                "password": secret("DJANGO_EMAIL_PASSWORD", default=""),
+                "use_tls": config("DJANGO_EMAIL_USE_TLS", default=False, cast=bool),
+                "use_ssl": config("DJANGO_EMAIL_USE_SSL", default=False, cast=bool),
+                # A mail server that hangs must not hold a worker forever.
+                "timeout": config("DJANGO_EMAIL_TIMEOUT", default=10, cast=int),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = config("DJANGO_DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# The sender of the error mails to ADMINS.
+SERVER_EMAIL = config("DJANGO_SERVER_EMAIL", default="root@localhost")
+# Who gets a mail for every server error (500), comma-separated; nobody when empty.
+ADMINS = config("DJANGO_ADMINS", default="", cast=Csv())
+EMAIL_SUBJECT_PREFIX = f"[{PROJECT_NAME}] "
+
+# Server errors go to ADMINS as well as to stdout: the mail is a task (ops/logging.py), so
+# the response never waits for a mail server, and one that is down fails the task, not it.
+LOGGING["handlers"]["mail_admins"] = {
+    "class": "ops.logging.QueuedAdminEmailHandler",
+    "level": "ERROR",
+    "filters": ["require_debug_false"],
+}
+LOGGING["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+LOGGING["loggers"]["django.request"] = {
+    "handlers": ["stdout", "mail_admins"],
+    "level": LOG_LEVEL,
+    "propagate": False,
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background tasks: Django's Tasks framework, queued in PostgreSQL.
+# https://docs.djangoproject.com/en/6.1/topics/tasks/
+# Django ships no production backend. django-tasks-db is the database backend by the
+# framework's own author (Jake Howard, DEP 14), split out of the django-tasks reference
+# implementation and kept up with Django's releases. The other maintained backends need a
+# broker (Celery) or a cloud queue; with this one the queue is a table in the PostgreSQL the
+# site already has: nothing more to run, back up and secure, and a task enqueued in a
+# transaction exists only if that transaction commits. Its worker runs as the `worker`
+# service: `python manage.py worker` (ops/worker.py adds what a container needs).
+# DJANGO_TASKS_BACKEND=immediate runs each task at once in the process that enqueues it:
+# `make run` and the tests, where a worker would only wait.
+# ---------------------------------------------------------------------------------------------
+
+task_backends = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+tasks_backend = config(
+    "DJANGO_TASKS_BACKEND", default="database", cast=Choices(list(task_backends))
+)
+TASKS = {"default": {"BACKEND": task_backends[tasks_backend]}}
+
+# ---------------------------------------------------------------------------------------------
+# Error reporting: Sentry, or any service that speaks its protocol, when SENTRY_DSN is set.
+# Without it the SDK is not even imported (config/sentry.py).
+# https://docs.sentry.io/platforms/python/integrations/django/
+# ---------------------------------------------------------------------------------------------
+
+if sentry_dsn := secret("SENTRY_DSN", default=""):
+    from config.sentry import start_reporting
+
+    start_reporting(
+        dsn=sentry_dsn,
+        environment=config("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=config("SENTRY_RELEASE", default=""),
+        # The share of requests and tasks whose timings are sent (slow ones show there).
+        traces_sample_rate=config("SENTRY_TRACES_SAMPLE_RATE", default=0.1, cast=float),
+    )

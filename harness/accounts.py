@@ -18,7 +18,9 @@ class Account:
     password: str
 
 
-def create_account(env: dict[str, str], name: str, *, superuser: bool = False) -> Account:
+def create_account(
+    env: dict[str, str], name: str, *, superuser: bool = False, email: str = ""
+) -> Account:
     """A new user named <name>-<random> in the database `env` configures, made by the
     project's manage.py; the password goes through the environment, never a command line."""
     account = Account(f"{name}-{secrets.token_hex(3)}", secrets.token_urlsafe(12))
@@ -28,10 +30,30 @@ def create_account(env: dict[str, str], name: str, *, superuser: bool = False) -
             **env,
             "HARNESS_USERNAME": account.username,
             "HARNESS_PASSWORD": account.password,
+            "HARNESS_EMAIL": email,
             **({"HARNESS_SUPERUSER": "1"} if superuser else {}),
         },
     )
     return account
+
+
+def post_form(
+    session: requests.Session, url: str, data: dict | bytes, *, origin: str, csrf: bool = True
+) -> requests.Response:
+    """A form posted as a browser posts it: with the CSRF token of the session's cookie (unless
+    `csrf` is false) and the Origin header; `data` as fields, or as raw urlencoded bytes."""
+    token = session.cookies["csrftoken"]
+    if isinstance(data, dict):
+        data = {**({"csrfmiddlewaretoken": token} if csrf else {}), **data}
+    elif csrf:
+        data += b"&csrfmiddlewaretoken=" + token.encode()
+    return session.post(
+        url,
+        data=data,
+        headers={"Origin": origin, "Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+        timeout=30,
+    )
 
 
 def csrf_token(page: str) -> str:

@@ -19,7 +19,7 @@ MIGRATE = ("compose.migrate.yaml",)
 # the SQL on stdin, bare values out.
 PSQL = ("sh", "-c", 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq')
 # The ports the compose files publish, by the variable that sets each.
-PORT_VARIABLES = ("NGINX_PORT", "WEB_PORT", "POSTGRES_PORT", "PGADMIN_PORT")
+PORT_VARIABLES = ("NGINX_PORT", "WEB_PORT", "POSTGRES_PORT", "PGADMIN_PORT", "MAILPIT_PORT")
 
 
 class CommandFailed(AssertionError):

@@ -213,10 +213,11 @@ def start_nginx(
 
 
 @contextlib.contextmanager
-def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
-    """`overrides` go into the app's environment last (to compare settings, say)."""
+def fresh_database(prefix: str) -> Iterator[dict[str, str]]:
+    """A new, empty database on the throwaway cluster, dropped afterwards: the cluster's
+    environment (postgres_environ) with POSTGRES_DB naming it."""
     database = postgres_environ()
-    name = f"stack_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = {
         "host": database["DJANGO_DB_HOST"],
         "port": database["DJANGO_DB_PORT"],
@@ -227,24 +228,33 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
     }
     with psycopg.connect(**admin) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {**database, "POSTGRES_DB": name}
+    finally:
+        with psycopg.connect(**admin) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+
+@contextlib.contextmanager
+def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
+    """`overrides` go into the app's environment last (to compare settings, say)."""
     username, password = "admin", secrets.token_urlsafe(18)
     static_root = workdir / "static"
-    env = clean_environ(
-        **{**database, "POSTGRES_DB": name},
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_DEBUG="False",
-        # Plain http on loopback, with nobody in front to terminate TLS: production keeps
-        # the https redirect and secure cookies on.
-        DJANGO_SECURE_COOKIES="False",
-        DJANGO_SECURE_SSL_REDIRECT="False",
-        DJANGO_STATIC_ROOT=str(static_root),
-        DJANGO_SUPERUSER_USERNAME=username,
-        DJANGO_SUPERUSER_EMAIL="admin@example.com",
-        DJANGO_SUPERUSER_PASSWORD=password,
-    )
-    env.update(overrides)
-    try:
+    with fresh_database("stack") as database:
+        env = clean_environ(
+            **database,
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_DEBUG="False",
+            # Plain http on loopback, with nobody in front to terminate TLS: production keeps
+            # the https redirect and secure cookies on.
+            DJANGO_SECURE_COOKIES="False",
+            DJANGO_SECURE_SSL_REDIRECT="False",
+            DJANGO_STATIC_ROOT=str(static_root),
+            DJANGO_SUPERUSER_USERNAME=username,
+            DJANGO_SUPERUSER_EMAIL="admin@example.com",
+            DJANGO_SUPERUSER_PASSWORD=password,
+        )
+        env.update(overrides)
         # What the migrate job does in the containers.
         manage("migrate", "--no-input", env=env)
         manage("collectstatic", "--no-input", env=env)
@@ -261,6 +271,3 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
                 env=env,
                 logs=workdir,
             )
-    finally:
-        with psycopg.connect(**admin) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

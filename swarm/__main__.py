@@ -1,15 +1,16 @@
 """The stack on Docker Swarm (the `make swarm-*` targets call this):
 
-  up             deploy db, web and nginx (the engine becomes a one-node swarm if it is in none)
+  up             deploy db, web, worker and nginx (the engine becomes a one-node swarm if it
+                 is in none)
   migrate [TAG]  run the migrate job to completion: migrate, then collectstatic
-  scale N        run N web replicas
+  scale N [--workers M]  run N web replicas (and M workers)
   deploy TAG     migrate with the image tagged TAG, then roll web over to it
   down           remove the stack (volumes and secrets are kept)
   config [SERVICE...]  print the stack file that `up` deploys (no secret is in it)
 
 Settings (environment, then .env; .env.example documents them): SWARM_STACK (the stack's
-name, default the project's), NGINX_PORT, WEB_IMAGE, WEB_REPLICAS, SWARM_DB_HOST,
-SWARM_TIMEOUT, SWARM_ADVERTISE_ADDR.
+name, default the project's), NGINX_PORT, WEB_IMAGE, WEB_REPLICAS, WORKER_REPLICAS,
+SWARM_DB_HOST, SWARM_TIMEOUT, SWARM_ADVERTISE_ADDR.
 """
 
 import argparse
@@ -28,6 +29,7 @@ def main() -> int:
     job.set_defaults(run=commands.migrate)
     scaling = choose.add_parser("scale")
     scaling.add_argument("replicas", type=int, help="make swarm-scale N=4")
+    scaling.add_argument("--workers", type=int, help="make swarm-scale N=4 WORKERS=2")
     scaling.set_defaults(run=commands.scale)
     rollout = choose.add_parser("deploy")
     rollout.add_argument("tag", help="make swarm-deploy TAG=v2")

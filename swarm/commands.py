@@ -27,10 +27,10 @@ def running_image(stack: str) -> str | None:
     return web["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]
 
 
-def running_replicas(stack: str) -> int | None:
+def running_replicas(stack: str, name: str = "web") -> int | None:
     """Later deploys keep the count Swarm has (after `make swarm-scale`, say)."""
-    web = service(stack, "web")
-    return web["Spec"]["Mode"]["Replicated"]["Replicas"] if web else None
+    found = service(stack, name)
+    return found["Spec"]["Mode"]["Replicated"]["Replicas"] if found else None
 
 
 def with_tag(image: str, tag: str) -> str:
@@ -49,10 +49,12 @@ def summary(stack: str) -> None:
 
 def deployed(stack: str, image: str | None = None) -> dict:
     """The stack file of the long-running services, as the next deploy would have it."""
-    everything = stack_config(stack=stack, image=image, replicas=running_replicas(stack))
-    return stack_config(
-        *long_running(everything), stack=stack, image=image, replicas=running_replicas(stack)
-    )
+    counts = {
+        "replicas": running_replicas(stack),
+        "workers": running_replicas(stack, "worker"),
+    }
+    everything = stack_config(stack=stack, image=image, **counts)
+    return stack_config(*long_running(everything), stack=stack, image=image, **counts)
 
 
 def update_started(stack: str, name: str) -> str | None:
@@ -129,17 +131,21 @@ def scale(args) -> None:
     stack = stack_name()
     if service(stack, "web") is None:
         raise SwarmError(f"no stack {stack} here: run `make swarm-up` first")
-    say(f"scaling web to {args.replicas}")
-    docker(
-        "service",
-        "update",
-        "--replicas",
-        str(args.replicas),
-        "--detach=false",
-        "--quiet",
-        f"{stack}_web",
-        timeout=TIMEOUT,
-    )
+    scaled = {"web": args.replicas}
+    if args.workers is not None:
+        scaled["worker"] = args.workers
+    for name, count in scaled.items():
+        say(f"scaling {name} to {count}")
+        docker(
+            "service",
+            "update",
+            "--replicas",
+            str(count),
+            "--detach=false",
+            "--quiet",
+            f"{stack}_{name}",
+            timeout=TIMEOUT,
+        )
     summary(stack)
 
 
@@ -162,7 +168,22 @@ def deploy(args) -> None:
     ensure_secrets(config, stack)
     before = update_started(stack, "web")
     stack_deploy(config, stack, wait=True)
-    check_update(stack, "web", started_before=before)
+    try:
+        check_update(stack, "web", started_before=before)
+    except SwarmError:
+        # The workers run the same image: a release that web refused goes from them too.
+        if service(stack, "worker") is not None:
+            say("rolling worker back with web")
+            docker(
+                "service",
+                "rollback",
+                "--detach=false",
+                "--quiet",
+                f"{stack}_worker",
+                check=False,
+                timeout=TIMEOUT,
+            )
+        raise
     remove_unused_versions(config)
     summary(stack)
 

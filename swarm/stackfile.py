@@ -60,14 +60,21 @@ def configs_version(stack: str) -> str:
 
 
 def stack_config(
-    *services: str, stack: str, image: str | None = None, replicas: int | None = None
+    *services: str,
+    stack: str,
+    image: str | None = None,
+    replicas: int | None = None,
+    workers: int | None = None,
 ) -> dict:
-    """The merged compose files as `docker stack deploy` reads them, for `services`."""
+    """The merged compose files as `docker stack deploy` reads them, for `services`; web and
+    worker with `replicas` and `workers` replicas where given."""
     environ = {"SWARM_CONFIGS_VERSION": configs_version(stack)}
     if image:
         environ["WEB_IMAGE"] = image
     if replicas is not None:
         environ["WEB_REPLICAS"] = str(replicas)
+    if workers is not None:
+        environ["WORKER_REPLICAS"] = str(workers)
     merged = compose_config(*services, stack=stack, environ=environ)
     # Extension fields (x-…) were only there for the anchors.
     config = {

@@ -13,9 +13,9 @@ swarm-migrate: env venv ## Run migrations and collectstatic as a Swarm job
 	$(SWARM) migrate $(TAG)
 
 .PHONY: swarm-scale
-swarm-scale: venv ## Run N web replicas: make swarm-scale N=4
-	@test -n "$(N)" || { echo "usage: make swarm-scale N=4"; exit 1; }
-	$(SWARM) scale $(N)
+swarm-scale: venv ## Run N web replicas (and M workers): make swarm-scale N=4 WORKERS=2
+	@test -n "$(N)" || { echo "usage: make swarm-scale N=4 [WORKERS=2]"; exit 1; }
+	$(SWARM) scale $(N) $(if $(WORKERS),--workers $(WORKERS))
 
 .PHONY: swarm-deploy
 swarm-deploy: env venv ## Roll web over to another image tag: make swarm-deploy TAG=v2

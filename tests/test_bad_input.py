@@ -11,6 +11,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
+from harness.accounts import post_form
 from harness.stack import Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("stack_still_serving")]
@@ -56,18 +57,7 @@ class Visitor:
         self.session.get(f"{self.url}{SIGN_IN}", timeout=10).raise_for_status()
 
     def post(self, data: dict | bytes, *, csrf: bool = True) -> requests.Response:
-        token = self.session.cookies["csrftoken"]
-        if isinstance(data, dict):
-            data = {**({"csrfmiddlewaretoken": token} if csrf else {}), **data}
-        elif csrf:
-            data += b"&csrfmiddlewaretoken=" + token.encode()
-        return self.session.post(
-            f"{self.url}{SIGN_IN}",
-            data=data,
-            headers={"Origin": self.url, "Content-Type": FORM},
-            allow_redirects=False,
-            timeout=30,
-        )
+        return post_form(self.session, f"{self.url}{SIGN_IN}", data, origin=self.url, csrf=csrf)
 
 
 def raw_exchange(stack: Stack, request: bytes, *, body_chunks: int = 0) -> bytes:

@@ -1,8 +1,11 @@
 """The project is consistent: system checks pass and no model change lacks a migration."""
 
+import re
 import secrets
 
-from harness.project import clean_environ, manage
+from django.conf import settings
+
+from harness.project import ROOT, clean_environ, manage
 
 
 def test_system_checks_pass():
@@ -44,3 +47,28 @@ def test_deployment_checks_catch_a_weak_secret_key():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, check=False)
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+def test_nothing_in_the_product_imports_the_tooling():
+    """The Django project and its apps stand alone: no module of theirs imports the harness,
+    the tests, or an optional tool folder, so each can be deleted (tests/template proves it)."""
+    packages = {
+        path.name
+        for path in ROOT.iterdir()
+        if path.is_dir() and not path.name.startswith(".") and any(path.glob("*.py"))
+    }
+    product = {"config"} | {app.split(".")[0] for app in settings.INSTALLED_APPS} & packages
+    tooling = packages - product
+    assert {"accounts", "ops"} <= product
+    assert {"harness", "tests"} <= tooling
+    modules = [
+        path
+        for package in product
+        for path in (ROOT / package).rglob("*.py")
+        if "tests" not in path.relative_to(ROOT).parts
+    ]
+    pattern = re.compile(rf"^\s*(from|import)\s+({'|'.join(sorted(tooling))})\b", re.MULTILINE)
+    importing = [
+        str(path.relative_to(ROOT)) for path in modules if pattern.search(path.read_text())
+    ]
+    assert importing == []

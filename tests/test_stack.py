@@ -120,6 +120,13 @@ def test_health_answers_503_while_the_database_is_unreachable(tmp_path, stack):
         response = requests.get(f"http://127.0.0.1:{port}/health/", timeout=10)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json()["database"] == "unavailable"
+    # An unhealthy container's log says why, in one line.
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert re.search(
+        rf"Service Unavailable: /health/: the database does not answer \(OperationalError: "
+        rf".*port {env['DJANGO_DB_PORT']} failed",
+        log,
+    ), log
 
 
 def test_dotfiles_under_static_are_not_served(stack):

@@ -6,7 +6,8 @@ current recipe); otherwise `docker pull` is tried, so that a machine that reache
 runs on the real image; otherwise the stand-in of this folder is built and tagged with
 exactly that name. Standard library only.
 
-    python3 .ci/standins/build.py python:3.13-slim postgres:17 nginx:1.30 dpage/pgadmin4:9
+    python3 .ci/standins/build.py python:3.13-slim postgres:17 nginx:1.30 dpage/pgadmin4:9 \
+        axllent/mailpit:v1.27.0
     docker compose config --images | python3 .ci/standins/build.py -
     python3 .ci/standins/build.py --tag-prefix standin-dev/ --fresh postgres:17
 """
@@ -32,6 +33,7 @@ RECIPES = {
     "nginx:1.30": "nginx",
     "nginx:1.28": "nginx",
     "dpage/pgadmin4:9": "pgadmin",
+    "axllent/mailpit:v1.27.0": "mailpit",
 }
 SUITE = "trixie"
 LABEL = "org.django-starter.standin.recipe"

@@ -9,6 +9,7 @@ afterwards, even when a step fails, and leaves the swarm if it created it.
 """
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from harness.accounts import Account, sign_in
 from harness.compose import MIGRATE, PROD, PSQL, Compose, docker
 from harness.load import Load, Request
 from harness.project import ROOT
-from harness.waiting import wait_until
+from harness.waiting import WaitTimeout, wait_until
 from scripts.make_env import declared_secrets, optional_secrets
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("swarm")]
@@ -131,12 +132,12 @@ def healthy_web_hosts(project: Compose) -> set[str]:
     return {line.split()[0] for line in found.splitlines() if line.endswith(" healthy")}
 
 
-def web_images(project: Compose) -> list[str]:
-    """The image of every web task Swarm wants running."""
+def web_images(project: Compose, service: str = "web") -> list[str]:
+    """The image of every web (or worker) task Swarm wants running."""
     return docker(
         "service",
         "ps",
-        f"{project.name}_web",
+        f"{project.name}_{service}",
         "--filter",
         "desired-state=running",
         "--format",
@@ -186,18 +187,22 @@ def data_label(project: Compose) -> str:
 def remove_stack(project: Compose) -> None:
     """The stack, then what it leaves behind: task containers, volumes, secrets, configs."""
     stack = project.name
-    docker("stack", "rm", "--detach=false", stack, check=False, timeout=180)
+    # Not `--detach=false`: that wait can outlast the removal by minutes on a busy engine.
+    docker("stack", "rm", stack, check=False, timeout=60)
     # Swarm removes the tasks' containers a moment after their services; they hold the volumes.
+    # One still stopping after its grace period (30 s at most) is removed by force below.
     labelled = ("--filter", f"label=com.docker.stack.namespace={stack}")
-    wait_until(
-        lambda: not docker("ps", "--quiet", *labelled).stdout.strip(),
-        timeout=60,
-        message=f"the containers of {stack} did not stop",
-    )
+    with contextlib.suppress(WaitTimeout):
+        wait_until(
+            lambda: not docker("ps", "--quiet", *labelled).stdout.strip(),
+            timeout=60,
+            message=f"the containers of {stack} did not stop",
+        )
     leftovers = docker("ps", "--all", "--quiet", *labelled).stdout.split()
     if leftovers:
         docker("rm", "--force", *leftovers, check=False)
-    for kind in ("volume", "secret", "config"):
+    # The stack's removal may have found its network still in use by those containers.
+    for kind in ("volume", "secret", "config", "network"):
         names = docker(kind, "ls", "--quiet", "--filter", f"name={stack}_").stdout.split()
         if names:
             docker(kind, "rm", *names, check=False)
@@ -260,10 +265,10 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     compose_config = json.loads(
         project.run("config", "--format", "json", files=PROD + MIGRATE).stdout
     )["services"]
-    stack = swarm_config(project, "db", "web", "nginx", "migrate")["services"]
+    stack = swarm_config(project, "db", "web", "nginx", "migrate", "worker")["services"]
 
-    assert sorted(stack) == ["db", "migrate", "nginx", "web"]
-    for name in ("db", "web", "nginx", "migrate"):
+    assert sorted(stack) == ["db", "migrate", "nginx", "web", "worker"]
+    for name in ("db", "web", "nginx", "migrate", "worker"):
         for key in ("image", "command", "entrypoint", "cap_drop", "cap_add", "read_only"):
             assert stack[name].get(key) == compose_config[name].get(key), (name, key)
         # The same limits (CPUs as a string for the stack loader), every root read-only.
@@ -276,12 +281,12 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
         assert stack[name].get("stop_grace_period") == compose_config[name].get(
             "stop_grace_period"
         ), name
-    for name in ("db", "web", "nginx"):
+    for name in ("db", "web", "nginx", "worker"):
         assert stack[name]["healthcheck"] == compose_config[name]["healthcheck"], name
     assert stack["migrate"]["healthcheck"] == {"disable": True}
 
     secret_names = {*declared_secrets(), *optional_secrets()}
-    for name in ("web", "migrate"):
+    for name in ("web", "migrate", "worker"):
         in_compose = {
             key
             for key, value in compose_config[name]["environment"].items()
@@ -299,6 +304,7 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
         "db": ["django_db_password", "postgres_password"],
         # The app's own role: web and the job never hold the superuser's password.
         "web": ["django_db_password", "django_secret_key", "django_secret_key_fallbacks"],
+        "worker": ["django_db_password", "django_secret_key", "django_secret_key_fallbacks"],
         "migrate": [
             "django_db_password",
             "django_secret_key",
@@ -325,6 +331,7 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     assert joined == {
         "db": {"db"},
         "web": {"front", "db"},
+        "worker": {"front", "db"},
         "migrate": {"front", "db"},
         "nginx": {"front"},
     }
@@ -389,7 +396,7 @@ def test_swarm_applies_the_limits_and_hardening_but_not_no_new_privileges(projec
     file systems, dropped capabilities and the networks apply; `security_opt` does not
     (`docker stack deploy` says "Ignoring unsupported options: security_opt"), which the web
     image makes up for by holding no setuid or setgid program (tests/docker/test_compose.py)."""
-    for name in ("db", "web", "nginx"):
+    for name in ("db", "web", "worker", "nginx"):
         task = json.loads(docker("service", "inspect", f"{project.name}_{name}").stdout)[0]["Spec"][
             "TaskTemplate"
         ]
@@ -523,6 +530,23 @@ def test_a_new_signing_key_in_env_rolls_web_over_and_signs_nobody_out(project):
 # --- Changes under load -------------------------------------------------------------------
 
 
+def test_the_worker_service_runs_a_task_enqueued_by_web(project):
+    """The probe task, enqueued in a web container, is run by the worker service's replica."""
+    web = containers(project, "web")[0]
+    workers = containers(project, "worker")
+    assert len(workers) == 1
+    probed = docker(
+        "exec", web, "python", "manage.py", "probe_worker", "--timeout", "60", timeout=90
+    )
+    report = json.loads(probed.stdout.strip().splitlines()[-1])
+    hostname = docker("inspect", "-f", "{{.Config.Hostname}}", workers[0]).stdout.strip()
+    assert (report["status"], report["worker"]) == ("SUCCESSFUL", hostname)
+    figures.append(
+        f"probe task through the worker service: started {report['wait_seconds']}s "
+        "after it was enqueued"
+    )
+
+
 def test_scaling_web_from_one_to_four_drops_no_request(project):
     with health_load(project) as load:
         time.sleep(2)
@@ -609,6 +633,8 @@ def test_a_broken_release_rolls_back_by_itself_while_the_service_answers(project
     status = web_service(project)["UpdateStatus"]
     assert status["State"] == "rollback_completed", status
     assert web_images(project) == [new_image] * 4
+    # The worker runs the release web runs, not the refused one.
+    assert web_images(project, "worker") == [new_image]
 
 
 def test_a_killed_replica_is_replaced_and_nothing_fails_once_it_is_healthy(project):
@@ -645,11 +671,11 @@ def test_secrets_are_files_and_appear_in_no_service_definition_nor_log(project):
     values = {name: project.values[name] for name in declared_secrets()}
     values.update({f"rotated {name}": value for name, value in rotated.items()})
     services = docker("stack", "services", "--quiet", project.name).stdout.split()
-    assert len(services) == 4, services
+    assert len(services) == 5, services
     definitions = docker("service", "inspect", *services).stdout
     everything = [
         container
-        for service in ("web", "db", "nginx", "migrate")
+        for service in ("web", "db", "nginx", "migrate", "worker")
         for container in containers(project, service, running=False)
     ]
     definitions += docker("inspect", *everything).stdout

@@ -27,14 +27,17 @@ def test_admin_pages_break_no_csp_rule(page, stack):
     page.get_by_label("Password").fill(stack.superuser.password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-    for path in ("/admin/", "/admin/accounts/user/", "/admin/accounts/user/add/"):
+    # The task queue's results too (django-tasks-db's admin).
+    tasks = "/admin/django_tasks_database/dbtaskresult/"
+    for path in ("/admin/", "/admin/accounts/user/", "/admin/accounts/user/add/", tasks):
         assert violations_on(page, path) == [], path
 
 
 def test_the_projects_pages_break_no_csp_rule(page, new_account):
     page.add_init_script(RECORD_VIOLATIONS)
     account = new_account("csp")
-    for path in ("/", "/accounts/login/", "/no-such-page/"):
+    pages = ("/", "/accounts/login/", "/no-such-page/", "/accounts/password_reset/")
+    for path in (*pages, "/accounts/password_reset/done/", "/accounts/reset/done/"):
         assert violations_on(page, path) == [], path
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("Username").fill(account.username)

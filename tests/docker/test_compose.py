@@ -3,12 +3,14 @@ in a compose project of the suite's own (<project>-test), on free ports, with an
 its own.
 
 The tests run in file order and build on each other: the development stack, its migrations,
-what users reach through nginx, the database going away and coming back, pgAdmin, a restart of
-the whole stack, then production mode and scaling. The `stack` fixture tears it all down.
+what users reach through nginx, a password reset by mail (the worker sends it, the mail
+catcher receives it), the database going away and coming back, pgAdmin, a restart of the
+whole stack, then production mode and scaling. The `stack` fixture tears it all down.
 """
 
 import json
 import re
+import secrets
 import subprocess
 import time
 from collections import Counter
@@ -17,7 +19,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from harness.accounts import Account, sign_in
+from harness.accounts import Account, csrf_token, sign_in
 from harness.compose import DEV, MIGRATE, PROD, Compose, docker
 from harness.waiting import wait_until
 from scripts.make_env import declared_secrets
@@ -82,12 +84,12 @@ def test_stack_comes_up_healthy(stack):
     stack.up()
     print(f"compose up --wait (development): {time.monotonic() - started:.1f}s")
     services = stack.run("ps", "--status", "running", "--services").stdout.split()
-    assert sorted(services) == ["db", "nginx", "pgadmin", "web"]
+    assert sorted(services) == ["db", "mailpit", "nginx", "pgadmin", "web", "worker"]
 
 
 def test_development_ports_listen_on_loopback_only(stack):
     """DEBUG is on in development: nothing of it may be reachable from another machine."""
-    for service in ("nginx", "web", "db", "pgadmin"):
+    for service in ("nginx", "web", "db", "pgadmin", "mailpit"):
         bindings = docker("port", stack.container(service)).stdout.split()
         addresses = [binding for binding in bindings if ":" in binding]
         assert addresses, f"{service} publishes no port"
@@ -156,6 +158,70 @@ def test_superuser_from_the_env_file_signs_in_through_nginx(stack):
     assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 
+def mail_to(catcher: str, address: str) -> dict | None:
+    """The newest message to `address` in the mail catcher, read through its API."""
+    listing = requests.get(f"{catcher}/api/v1/messages", timeout=5).json()["messages"]
+    for summary in listing:
+        if any(to["Address"] == address for to in summary["To"]):
+            return requests.get(f"{catcher}/api/v1/message/{summary['ID']}", timeout=5).json()
+    return None
+
+
+def test_a_password_reset_mail_reaches_the_catcher_and_its_link_works_once(stack):
+    """The request enqueues the mail, the worker sends it to the catcher, and its link sets a
+    new password: the old one stops working, and a second use of the link fails."""
+    address = f"reset-{secrets.token_hex(3)}@example.com"
+    account = Account(f"reset-{secrets.token_hex(3)}", secrets.token_urlsafe(12))
+    stack.django(
+        "create_user",
+        HARNESS_USERNAME=account.username,
+        HARNESS_PASSWORD=account.password,
+        HARNESS_EMAIL=address,
+    )
+    site, catcher = stack.url(), stack.url("MAILPIT_PORT")
+    browser = requests.Session()
+    form = browser.get(f"{site}/accounts/password_reset/", timeout=10)
+    asked = time.monotonic()
+    response = browser.post(
+        f"{site}/accounts/password_reset/",
+        data={"csrfmiddlewaretoken": csrf_token(form.text), "email": address},
+        headers={"Origin": site},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.headers["Location"] == "/accounts/password_reset/done/"
+    message = wait_until(
+        lambda: mail_to(catcher, address), timeout=30, message="no reset mail at the catcher"
+    )
+    print(f"password reset: the mail was at the catcher {time.monotonic() - asked:.1f}s later")
+    link = re.search(r"http://\S+/accounts/reset/\S+/", message["Text"])
+    assert link, message["Text"]
+
+    choose = browser.get(link[0], timeout=10)
+    assert "<h1>Choose a new password</h1>" in choose.text
+    new_password = secrets.token_urlsafe(12)
+    done = browser.post(
+        choose.url,
+        data={
+            "csrfmiddlewaretoken": csrf_token(choose.text),
+            "new_password1": new_password,
+            "new_password2": new_password,
+        },
+        headers={"Origin": site},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert done.headers["Location"] == "/accounts/reset/done/"
+
+    _, with_new = sign_in(site, Account(account.username, new_password))
+    assert with_new.status_code == HTTPStatus.FOUND
+    _, with_old = sign_in(site, account)
+    assert with_old.status_code == HTTPStatus.OK  # the form again, with its error
+    again = requests.get(link[0], timeout=10)
+    assert "<h1>This link no longer works</h1>" in again.text
+
+
 def test_health_follows_the_database_and_recovers_without_a_restart(stack):
     health = f"{stack.url()}/health/"
     assert http_status(health) == HTTPStatus.OK
@@ -184,33 +250,50 @@ def test_pgadmin_has_the_db_server_registered_and_connects_without_a_password(st
         timeout=90,
         message="pgAdmin did not answer",
     )
-    session = requests.Session()
-    login = session.get(f"{pgadmin}/login", timeout=10).text
-    token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
-    session.post(
-        f"{pgadmin}/authenticate/login",
-        timeout=10,
-        data={
-            "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
-            "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
-            "csrf_token": token,
-        },
-    ).raise_for_status()
-    session.headers["X-pgA-CSRFToken"] = token
 
-    groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=10).json()["data"]
-    servers = [
-        (group["_id"], server)
-        for group in groups
-        for server in session.get(
-            f"{pgadmin}/browser/server/nodes/{group['_id']}", timeout=10
-        ).json()["result"]
-    ]
+    def sign_in_and_connect():
+        """Sign in, list the servers, connect to the one there: from a new session each try,
+        as pgAdmin's first start can refuse or drop the first requests."""
+        session = requests.Session()
+        try:
+            login = session.get(f"{pgadmin}/login", timeout=10).text
+            token = re.search(r'"csrfToken": "([^"]+)"', login)[1]
+            session.post(
+                f"{pgadmin}/authenticate/login",
+                timeout=30,
+                data={
+                    "email": stack.values["PGADMIN_DEFAULT_EMAIL"],
+                    "password": stack.values["PGADMIN_DEFAULT_PASSWORD"],
+                    "csrf_token": token,
+                },
+            )
+            session.headers["X-pgA-CSRFToken"] = token
+            groups = session.get(f"{pgadmin}/browser/server_group/nodes/", timeout=30)
+            if not groups.headers.get("Content-Type", "").startswith("application/json"):
+                return None  # the sign-in page again: not signed in yet
+            servers = [
+                (group["_id"], server)
+                for group in groups.json()["data"]
+                for server in session.get(
+                    f"{pgadmin}/browser/server/nodes/{group['_id']}", timeout=10
+                ).json()["result"]
+            ]
+            if len(servers) != 1:
+                return servers, None  # the assertion below says what is wrong
+            group_id, server = servers[0]
+            connected = session.post(
+                f"{pgadmin}/browser/server/connect/{group_id}/{server['_id']}",
+                json={},
+                timeout=30,
+            ).json()
+        except requests.RequestException:
+            return None
+        return servers, connected
+
+    servers, connected = wait_until(
+        sign_in_and_connect, timeout=90, interval=2, message="no sign-in to pgAdmin"
+    )
     assert [server["label"] for _, server in servers] == ["db (compose)"]
-    group_id, server = servers[0]
-    connected = session.post(
-        f"{pgadmin}/browser/server/connect/{group_id}/{server['_id']}", json={}, timeout=30
-    ).json()
     assert connected["data"]["connected"] is True, connected
 
 
@@ -243,11 +326,13 @@ def test_production_mode_has_no_development_parts(stack):
         "db",
         "nginx",
         "web",
+        "worker",
     ]
-    for service in ("db", "web"):
+    for service in ("db", "web", "worker"):
         container = stack.container(service, files=PROD)
         assert docker("port", container).stdout.strip() == "", f"{service} publishes a port"
     assert http_status(f"{stack.url('PGADMIN_PORT')}/misc/ping") is None
+    assert http_status(f"{stack.url('MAILPIT_PORT')}/readyz") is None
 
 
 def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
@@ -315,7 +400,7 @@ def test_production_containers_are_hardened(stack):
     assert touched.returncode != 0
     assert stack.run("exec", "-T", "web", "id", "-u", files=PROD).stdout.strip() != "0"
     assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
-    for service in ("db", "web", "nginx"):
+    for service in ("db", "web", "worker", "nginx"):
         host = json.loads(
             docker(
                 "inspect", "-f", "{{json .HostConfig}}", stack.container(service, files=PROD)

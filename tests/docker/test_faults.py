@@ -1,7 +1,8 @@
 """Faults survived and load held: the production stack (compose.yaml alone) on a real engine,
 under load through nginx while its parts fail: the web app before its migrations, a migrate
-job, a database restart and a power cut, a gunicorn worker killed, `web` stopped, a soak, a
-backup and a restore.
+job, a database restart and a power cut, a gunicorn worker killed, `web` stopped, the task
+worker stopped and killed mid-task and its database restarted under a stream of tasks, a
+soak, a backup and a restore.
 
 The stack is a compose project of its own (<project>-faults, on free ports), removed before
 and after, even when a step fails. The tests run in file order on one stack. The load is the
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import stat
 import time
 from collections.abc import Callable
@@ -222,11 +224,14 @@ def test_the_first_migration_under_load_turns_503_into_pages_without_a_500(stack
         done = time.monotonic()
         time.sleep(3)
     report(f"first migration under load: {running.summary()}")
-    for outcome in running.outcomes:
-        if outcome.start > done:
-            assert outcome.ok, outcome
-        else:
-            assert outcome.ok or outcome.status == HTTPStatus.SERVICE_UNAVAILABLE, outcome
+    unexpected = [
+        outcome
+        for outcome in running.outcomes
+        if not outcome.ok
+        and (outcome.start > done or outcome.status != HTTPStatus.SERVICE_UNAVAILABLE)
+    ]
+    # web's log says why, if a request got anything but a page or a 503.
+    assert unexpected == [], stack.run("logs", "--no-color", "--tail", "60", "web").stdout
     assert any(o.ok for o in running.outcomes if o.start > done)
 
 
@@ -364,6 +369,104 @@ def test_with_web_stopped_nginx_answers_a_clear_503_at_once_and_recovers(stack, 
         "after `start web`"
     )
     assert max(timings) < 2, timings
+
+
+# --- The task worker -------------------------------------------------------------------------
+
+
+def enqueue_probes(stack: Compose, count: int, seconds: float) -> list[str]:
+    """`count` probe tasks (ops.tasks.probe), enqueued by the app in the web container."""
+    return stack.django("enqueue_probes", HARNESS_COUNT=str(count), HARNESS_SECONDS=str(seconds))
+
+
+# django-tasks-db's table (its app label is django_tasks_database).
+TASKS_TABLE = "django_tasks_database_dbtaskresult"
+
+
+def task_status(stack: Compose, task_id: str) -> str:
+    return stack.sql(f"SELECT status FROM {TASKS_TABLE} WHERE id = '{task_id}';")
+
+
+def test_sigterm_lets_the_running_task_finish_before_the_worker_stops(stack, report):
+    """`docker compose stop worker` mid-task: the task finishes, the worker exits 0."""
+    [task] = enqueue_probes(stack, 1, seconds=5)
+    wait_until(
+        lambda: task_status(stack, task) == "RUNNING", timeout=30, message="no worker took it"
+    )
+    started = time.monotonic()
+    stack.run("stop", "worker", timeout=90)
+    stopped = time.monotonic() - started
+    exit_code = stack.inspect("worker", "{{.State.ExitCode}}")
+    status = task_status(stack, task)
+    stack.up("worker")
+    report(
+        f"worker stopped (SIGTERM) during a 5 s task: exit {exit_code} after {stopped:.1f}s, "
+        f"the task {status}"
+    )
+    assert (exit_code, status) == ("0", "SUCCESSFUL")
+
+
+def test_a_worker_killed_mid_task_comes_back_and_marks_the_task_failed(stack, report):
+    """SIGKILL (as the OOM killer sends it) mid-task: Docker restarts the worker, and the task
+    is marked FAILED (WorkerLost), not left RUNNING: the backend runs a task at most once."""
+    [task] = enqueue_probes(stack, 1, seconds=120)
+    wait_until(
+        lambda: task_status(stack, task) == "RUNNING", timeout=30, message="no worker took it"
+    )
+    restarts = int(stack.inspect("worker", "{{.RestartCount}}"))
+    # The process itself, from outside the container: a crash, which the restart policy
+    # answers (a `docker kill` would count as stopping it on purpose).
+    os.kill(int(stack.inspect("worker", "{{.State.Pid}}")), signal.SIGKILL)
+    killed = time.monotonic()
+    wait_until(
+        lambda: task_status(stack, task) == "FAILED",
+        timeout=60,
+        message="the killed worker's task stayed RUNNING",
+    )
+    noticed = time.monotonic() - killed
+    exception = stack.sql(f"SELECT exception_class_path FROM {TASKS_TABLE} WHERE id = '{task}';")
+    wait_until(lambda: healthy(stack, "worker"), timeout=60, message="worker not healthy again")
+    report(
+        f"worker killed (SIGKILL) mid-task: restarted by Docker, the task marked FAILED "
+        f"({exception}) {noticed:.1f}s after the kill"
+    )
+    assert exception == "ops.worker.WorkerLost"
+    assert int(stack.inspect("worker", "{{.RestartCount}}")) == restarts + 1
+
+
+def test_a_database_restart_under_a_stream_of_tasks_loses_none(stack, report):
+    """200 short tasks queued, the database restarted while the worker works through them:
+    every one ends SUCCESSFUL, none is lost or run twice."""
+    tasks = enqueue_probes(stack, 200, seconds=0.05)
+    time.sleep(2)
+    started = time.monotonic()
+    stack.run("restart", "db", timeout=120)
+    wait_until(lambda: healthy(stack, "db"), timeout=60, message="db did not come back healthy")
+    outage = time.monotonic() - started
+
+    def outcome():
+        found = stack.django("task_outcomes", HARNESS_IDS=",".join(tasks))
+        return (
+            found
+            if sum(found["statuses"].values())
+            == found["statuses"].get("SUCCESSFUL", 0) + found["statuses"].get("FAILED", 0)
+            == len(tasks)
+            else None
+        )
+
+    found = wait_until(outcome, timeout=120, interval=2, message="the tasks did not all finish")
+    runs = stack.sql(
+        f"SELECT max(jsonb_array_length(worker_ids)) FROM {TASKS_TABLE} "
+        f"WHERE id IN ({', '.join(repr(task) for task in tasks)});"
+    )
+    report(
+        f"db restart ({outage:.1f}s) under 200 queued tasks: {found['statuses']}, "
+        f"at most {runs} run(s) each; worker restarts "
+        f"{stack.inspect('worker', '{{.RestartCount}}')}"
+    )
+    assert found["statuses"] == {"SUCCESSFUL": 200}
+    assert found["missing"] == 0
+    assert runs == "1"
 
 
 # --- Load held -----------------------------------------------------------------------------

@@ -11,12 +11,11 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from harness.accounts import create_account, sign_in
+from harness.accounts import create_account, post_form, sign_in
 from harness.stack import Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.usefixtures("stack_still_serving")]
 
-FORM = "application/x-www-form-urlencoded"
 DJANGO_BODY_LIMIT = 2_621_440  # DATA_UPLOAD_MAX_MEMORY_SIZE, Django's default
 
 SQL_INJECTIONS = [
@@ -46,21 +45,7 @@ class User:
         return self.session.get(f"{self.url}{path}", allow_redirects=False, timeout=10)
 
     def post(self, path: str, data: dict | bytes, *, csrf: bool = True) -> requests.Response:
-        if isinstance(data, dict):
-            data = {**({"csrfmiddlewaretoken": self.token} if csrf else {}), **data}
-        elif csrf:
-            data += b"&csrfmiddlewaretoken=" + self.token.encode()
-        return self.session.post(
-            f"{self.url}{path}",
-            data=data,
-            headers={"Origin": self.origin, "Content-Type": FORM},
-            allow_redirects=False,
-            timeout=30,
-        )
-
-    @property
-    def token(self) -> str:
-        return self.session.cookies["csrftoken"]
+        return post_form(self.session, f"{self.url}{path}", data, origin=self.origin, csrf=csrf)
 
 
 def signed_in_user(stack: Stack, name: str) -> User:

@@ -2,7 +2,7 @@
 
 Each test checks an image by its official name, whatever carries that name here (the real
 image, or our stand-in); STANDIN_TAG_PREFIX (for example standin-dev/) or PYTHON_IMAGE,
-POSTGRES_IMAGE, NGINX_IMAGE, PGADMIN_IMAGE point them at other tags.
+POSTGRES_IMAGE, NGINX_IMAGE, PGADMIN_IMAGE, MAILPIT_IMAGE point them at other tags.
 """
 
 import os
@@ -17,6 +17,7 @@ PYTHON = os.environ.get("PYTHON_IMAGE") or PREFIX + "python:3.13-slim"
 POSTGRES = os.environ.get("POSTGRES_IMAGE") or PREFIX + "postgres:17"
 NGINX = os.environ.get("NGINX_IMAGE") or PREFIX + "nginx:1.30"
 PGADMIN = os.environ.get("PGADMIN_IMAGE") or PREFIX + "dpage/pgadmin4:9"
+MAILPIT = os.environ.get("MAILPIT_IMAGE") or PREFIX + "axllent/mailpit:v1.27.0"
 LABEL = "org.django-starter.standin-test"
 
 

@@ -10,6 +10,7 @@ https://docs.djangoproject.com/en/6.1/ref/settings/
 
 import re
 import socket
+import ssl
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,7 +33,12 @@ PROJECT_NAME = "Django Starter"
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
 # Former keys, still accepted (never used to sign) while what they signed expires: sessions,
 # password reset links. Rotating the key is then no mass sign-out (README: Secrets).
-SECRET_KEY_FALLBACKS = Csv()(secret("DJANGO_SECRET_KEY_FALLBACKS", default=""))
+# Split on commas alone: decouple's Csv parses shell quoting, and would cut a key at a "#".
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in secret("DJANGO_SECRET_KEY_FALLBACKS", default="").split(",")
+    if key.strip()
+]
 
 # SECURITY WARNING: don't run with debug turned on in production!
 DEBUG = config("DJANGO_DEBUG", default=False, cast=bool)
@@ -160,6 +166,10 @@ if DB_HOST:
         }
     }
     DB_SSLROOTCERT = config("DJANGO_DB_SSLROOTCERT", default="")
+    if DB_SSLROOTCERT == "system":
+        # psycopg's binary wheel brings an OpenSSL of its own that looks for CAs in a folder
+        # of its own: libpq's `system` would find none. Python's OpenSSL knows this system's.
+        DB_SSLROOTCERT = ssl.get_default_verify_paths().cafile or DB_SSLROOTCERT
     if DB_SSLROOTCERT:
         DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSLROOTCERT
 else:
@@ -227,9 +237,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = config("DJANGO_SIGN_IN_FAILURES", default=5, cast=int)
-AXES_COOLOFF_TIME = timedelta(
-    minutes=config("DJANGO_SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
-)
+SIGN_IN_LOCKOUT_MINUTES = config("DJANGO_SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
+# Zero would mean no sign-in at all, or (to django-axes, for a zero cool-off) locked for good.
+for name, value in [
+    ("DJANGO_SIGN_IN_FAILURES", AXES_FAILURE_LIMIT),
+    ("DJANGO_SIGN_IN_LOCKOUT_MINUTES", SIGN_IN_LOCKOUT_MINUTES),
+]:
+    if value < 1:
+        raise InvalidSettingError(f"{name}={value} is not valid: use a whole number from 1 up.")
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
@@ -279,8 +295,9 @@ STORAGES = {
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#module-django.middleware.security
 # ---------------------------------------------------------------------------------------------
 
-# TLS ends in front of the app (a load balancer, or a proxy in front of nginx) and nginx passes
-# on its X-Forwarded-Proto; gunicorn is reachable only through nginx. With DEBUG off, plain
+# TLS ends in front of the app (a load balancer, or a proxy in front of nginx); nginx sets
+# X-Forwarded-Proto itself, from such a proxy's word only if NGINX_TRUSTED_PROXIES lists it,
+# and gunicorn is reachable only through nginx. With DEBUG off, plain
 # http is redirected to https, and cookies travel over https only. Each switch can be turned
 # off for plain-http set-ups (loopback tests) without touching the others.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

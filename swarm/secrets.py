@@ -30,9 +30,9 @@ def variable_of(secret: str) -> str:
 
 
 def fingerprint(value: str, salt: str) -> str:
-    """A salted hash of the value. Whoever can read it (through the Docker API of a manager)
-    can read the secret itself anyway, by running a service that mounts it."""
-    return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()
+    """A slow, salted hash of the value (scrypt): labels are readable through the Docker API
+    of a manager, and a password chosen by a person must not be guessable from them."""
+    return hashlib.scrypt(value.encode(), salt=salt.encode(), n=2**14, r=8, p=1).hex()
 
 
 def versions(base: str) -> dict[int, dict]:
@@ -49,9 +49,15 @@ def versions(base: str) -> dict[int, dict]:
     }
 
 
+def holds(labels: dict, value: str) -> bool:
+    return labels.get(FINGERPRINT) == fingerprint(value, labels.get(SALT, ""))
+
+
 def ensure_secrets(config: dict, stack: str) -> None:
     """Every secret the stack file uses exists with the value the environment or .env holds
-    now, and the stack file names that version of it."""
+    now, as its latest version, and the stack file names that version. A value that differs
+    from the latest is a new version, even one that an older version held: going back to an
+    old value is said out loud like any other change."""
     for secret, spec in config.get("secrets", {}).items():
         variable, base = variable_of(secret), spec["name"]
         value = setting(variable)
@@ -61,45 +67,72 @@ def ensure_secrets(config: dict, stack: str) -> None:
                 "(`make env` creates .env from .env.example with fresh secrets)."
             )
         existing = versions(base)
-        current = [
-            number
-            for number, labels in existing.items()
-            if labels.get(FINGERPRINT) == fingerprint(value, labels.get(SALT, ""))
-        ]
-        if current:
-            spec["name"] = f"{base}_v{max(current)}"
+        latest = max(existing, default=0)
+        if latest and holds(existing[latest], value):
+            spec["name"] = f"{base}_v{latest}"
             continue
-        spec["name"] = f"{base}_v{max(existing, default=0) + 1}"
-        salt = random.token_hex(16)
-        docker(
-            "secret",
-            "create",
-            "--label",
-            f"{FINGERPRINT}={fingerprint(value, salt)}",
-            "--label",
-            f"{SALT}={salt}",
-            spec["name"],
-            "-",
-            # Docker refuses an empty secret: an optional one left unset is a line break,
-            # which the app reads as empty (config/env.py strips it).
-            input=value or "\n",
-        )
-        if existing:
+        spec["name"] = f"{base}_v{latest + 1}"
+        if not create(spec["name"], value):
+            # Another deploy made this version a moment ago: fine if with the same value.
+            if not holds(versions(base).get(latest + 1, {}), value):
+                raise SwarmError(
+                    f"{spec['name']} was just created by another deploy with another value of "
+                    f"{variable}: run this one again once that one is done"
+                )
+            continue
+        if latest:
             say(
                 f"{variable} is not the value the stack runs with: created {spec['name']}; "
                 "the services that use it move to it on this deploy"
+            )
+        elif unversioned(base):
+            say(
+                f"created {spec['name']} from {variable} in place of {base}, which came from "
+                "a release without versions (swarm/README.md, Upgrading): the value in .env "
+                "must be the one the stack has been running with"
             )
         else:
             say(f"created the secret {spec['name']} from {variable}")
 
 
+def create(name: str, value: str) -> bool:
+    """A new secret holding `value`; False if one of that name exists already."""
+    salt = random.token_hex(16)
+    result = docker(
+        "secret",
+        "create",
+        "--label",
+        f"{FINGERPRINT}={fingerprint(value, salt)}",
+        "--label",
+        f"{SALT}={salt}",
+        name,
+        "-",
+        # Docker refuses an empty secret: an optional one left unset is a line break, which
+        # the app reads as empty (config/env.py strips it).
+        input=value or "\n",
+        check=False,
+    )
+    if result.returncode == 0:
+        return True
+    if "already exists" in result.stderr:
+        return False
+    raise SwarmError(f"docker secret create {name} failed: {result.stderr.strip()}")
+
+
+def unversioned(base: str) -> bool:
+    names = docker("secret", "ls", "--filter", f"name={base}", "--format", "{{.Name}}")
+    return base in names.stdout.split()
+
+
 def remove_unused_versions(config: dict) -> None:
-    """Other versions of the secrets `config` names, once it is deployed: Docker refuses to
-    remove one that a service still uses (the migrate job, say), which then stays until a
-    later deploy."""
+    """Other versions of the secrets `config` names, and the unversioned secret of a release
+    before versions, once `config` is deployed. Docker refuses to remove one that a service
+    still uses (the migrate job, say): that one goes on a later deploy."""
     for spec in config.get("secrets", {}).values():
         base = spec["name"].rpartition("_v")[0]
-        for number in versions(base):
-            name = f"{base}_v{number}"
+        others = [f"{base}_v{number}" for number in versions(base)]
+        if unversioned(base):
+            others.append(base)
+        for name in others:
             if name != spec["name"] and docker("secret", "rm", name, check=False).returncode == 0:
                 say(f"removed {name}, which no service uses any more")

@@ -65,6 +65,13 @@ def test_a_value_that_cannot_be_used_is_named_with_what_would_do(variable, value
     ]
 
 
+@pytest.mark.parametrize("variable", ["DJANGO_SIGN_IN_FAILURES", "DJANGO_SIGN_IN_LOCKOUT_MINUTES"])
+def test_sign_in_throttling_cannot_be_set_to_zero(variable):
+    assert error_lines(**KEY, **{variable: "0"}) == [
+        f"Configuration error: {variable}=0 is not valid: use a whole number from 1 up."
+    ]
+
+
 def test_a_missing_database_password_is_named_when_postgresql_is_configured():
     lines = error_lines(**KEY, DJANGO_DB_HOST="db", POSTGRES_USER="app")
     assert len(lines) == 1

@@ -132,9 +132,11 @@ def test_argon2_hashes_new_passwords_and_the_minimum_length_is_a_setting():
     assert lengths == [16]
 
 
-def test_former_secret_keys_are_a_list():
-    found = settings_of("SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS="old-1,old-2", **KEY)
-    assert found == {"SECRET_KEY_FALLBACKS": ["old-1", "old-2"]}
+def test_former_secret_keys_are_a_list_of_the_keys_as_written():
+    """Keys as Django's get_random_secret_key() makes them (#, quotes, backslashes) survive."""
+    old = ["a#b$c(d", "x'y\\z", "plain"]
+    found = settings_of("SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS=" , ".join(old), **KEY)
+    assert found == {"SECRET_KEY_FALLBACKS": old}
 
 
 @pytest.mark.postgres

@@ -259,7 +259,14 @@ def client_seen_by_django(stack, url: str, **headers: str) -> str:
 def test_a_clients_own_forwarding_headers_are_ignored(stack):
     """Nobody is trusted by default: a client saying it came over https, or from elsewhere,
     changes neither the scheme nor the address Django is told."""
-    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    forged = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": "203.0.113.9",
+        # Other ways of saying https that gunicorn or Django could be made to believe.
+        "X-Forwarded-Ssl": "on",
+        "X-Forwarded-Protocol": "https",
+        "Forwarded": "for=203.0.113.9;proto=https",
+    }
     page = requests.get(f"{stack.url}/accounts/login/", headers=forged, timeout=5)
     assert page.status_code == HTTPStatus.OK
     # HSTS goes out only on requests Django takes for https.
@@ -361,9 +368,9 @@ def test_passwords_are_stored_with_argon2(stack):
 
 def test_signed_in_pages_are_not_kept_in_any_cache(stack):
     session, _ = sign_in(stack.url, stack.superuser, path="/admin/login/", next="/admin/")
-    for path in ("/", "/admin/"):
-        directives = session.get(f"{stack.url}{path}", timeout=5).headers["Cache-Control"]
-        assert {"private", "no-store"} <= {d.strip() for d in directives.split(",")}, path
+    # The home page: no view of its own says anything about caching (the admin's do).
+    directives = session.get(f"{stack.url}/", timeout=5).headers["Cache-Control"]
+    assert {"private", "no-store"} <= {d.strip() for d in directives.split(",")}
 
 
 # --- Slow and greedy clients -------------------------------------------------------------------
@@ -372,7 +379,7 @@ def test_signed_in_pages_are_not_kept_in_any_cache(stack):
 def test_a_client_trickling_its_header_is_cut_off_after_ten_seconds(stack):
     """The header must arrive within client_header_timeout (10 s), which nginx applies before
     it knows the request's server: a line every second does not keep the connection open. (Its
-    default, 60 s, applied before; 30 s is the bound here, far from either.)"""
+    default, 60 s, applied before.)"""
     with socket.create_connection(("127.0.0.1", int(stack.url.rsplit(":", 1)[1]))) as client:
         client.settimeout(1.5)
         started = time.monotonic()
@@ -389,6 +396,7 @@ def test_a_client_trickling_its_header_is_cut_off_after_ten_seconds(stack):
                 closed = time.monotonic() - started
     assert closed is not None, "nginx still held the connection after 30 s"
     print(f"header trickled line by line: connection closed after {closed:.1f}s")
+    assert closed < 15
 
 
 def test_one_client_has_at_most_128_requests_in_flight(stack, tmp_path):

@@ -2,11 +2,12 @@
 `make audit` checks the locked ones for known vulnerabilities where it can."""
 
 import re
-import subprocess
+import socket
 
 import yaml
 
-from harness.project import ROOT, clean_environ
+from harness.project import ROOT
+from scripts import audit
 
 
 def test_dependabot_watches_python_packages_images_and_actions():
@@ -21,25 +22,19 @@ def test_dependabot_watches_python_packages_images_and_actions():
     assert list((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
-def test_make_audit_audits_or_says_in_one_line_why_it_cannot():
-    """Here or on CI's machines: either pip-audit's verdict on every locked package, or one
-    line saying that its database does not answer; a vulnerability fails it."""
-    environ = clean_environ()
-    environ.pop("VIRTUAL_ENV", None)
-    result = subprocess.run(
-        ["make", "--no-print-directory", "audit"],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = result.stdout.strip().splitlines()
-    print("\n".join(output[-3:]))
-    assert result.returncode == 0, result.stdout + result.stderr
-    skipped = [line for line in output if line.startswith("audit: SKIPPED")]
-    if skipped:
-        assert len(skipped) == 1
-        assert "PyPI's vulnerability data does not answer from here" in skipped[0]
-    else:
-        assert "No known vulnerabilities found" in result.stdout + result.stderr
+def test_the_audit_says_in_one_line_when_the_vulnerability_data_does_not_answer(
+    tmp_path, monkeypatch, capsys
+):
+    """Where PyPI's vulnerability data cannot be reached, one line says so and nothing fails.
+    (The audit itself runs in CI, `make audit` in .ci/run: a verdict that changes whenever an
+    advisory is published has no place in a test run.)"""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(audit, "RELEASE", f"http://127.0.0.1:{port}/pypi/{{name}}/{{version}}/json")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("django==6.1.3 \\\n    --hash=sha256:00\n")
+    assert audit.main(requirements) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("audit: SKIPPED, PyPI's vulnerability data does not answer")

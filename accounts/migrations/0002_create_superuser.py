@@ -38,7 +38,7 @@ def create_superuser(apps, schema_editor):
     except ValidationError as error:
         raise InvalidSettingError(
             f"DJANGO_SUPERUSER_PASSWORD is too weak: {' '.join(error.messages)} "
-            "Choose a longer one (`make env` generates a strong one)."
+            "Choose another (`make env` generates a strong one)."
         ) from None
     user.password = make_password(password)
     user.save(using=schema_editor.connection.alias)

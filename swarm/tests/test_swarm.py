@@ -46,6 +46,11 @@ def stack_name(project: Compose) -> str:
     return project.name
 
 
+# Secret values that replace .env's from the test that rotates them on: every later deploy
+# runs with them, as an operator's would after editing .env.
+rotated: dict[str, str] = {}
+
+
 def swarm_environ(project: Compose) -> dict[str, str]:
     # One replica on the first deploy; later deploys keep the count Swarm has. This machine's
     # clients play the TLS-terminating proxy in front of nginx: they reach its port, published
@@ -55,6 +60,7 @@ def swarm_environ(project: Compose) -> dict[str, str]:
         WEB_IMAGE=project.image,
         WEB_REPLICAS="1",
         NGINX_TRUSTED_PROXIES=node_gateway(),
+        **rotated,
     )
 
 
@@ -68,11 +74,11 @@ def node_gateway() -> str:
     ).stdout.strip()
 
 
-def make(project: Compose, *args: str, check: bool = True, timeout: float = 600, **extra: str):
+def make(project: Compose, *args: str, check: bool = True, timeout: float = 600):
     result = subprocess.run(
         ["make", *args],
         cwd=ROOT,
-        env={**swarm_environ(project), **extra},
+        env=swarm_environ(project),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -476,10 +482,6 @@ def test_the_generated_superuser_signs_in_through_nginx(project):
     assert "Site administration" in admin.text
 
 
-# Secret values a test sets instead of .env's, for the check that none leaks.
-rotated: dict[str, str] = {}
-
-
 def test_a_new_signing_key_in_env_rolls_web_over_and_signs_nobody_out(project):
     """Rotating DJANGO_SECRET_KEY as swarm/README.md says: the new key in .env, the old one
     in DJANGO_SECRET_KEY_FALLBACKS, `make swarm-up`. It says which secrets changed, web moves
@@ -494,7 +496,7 @@ def test_a_new_signing_key_in_env_rolls_web_over_and_signs_nobody_out(project):
     rotated["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     rotated["DJANGO_SECRET_KEY_FALLBACKS"] = project.values["DJANGO_SECRET_KEY"]
     started = time.monotonic()
-    result = make(project, "swarm-up", **rotated)
+    result = make(project, "swarm-up")
     figures.append(f"swarm-up with a new signing key: {time.monotonic() - started:.1f}s")
     print(figures[-1])
     for variable in rotated:

@@ -100,7 +100,9 @@ def test_development_ports_listen_on_loopback_only(stack):
 
 
 def test_every_development_service_has_cpu_memory_and_process_limits(stack):
-    for service in ("nginx", "web", "db", "pgadmin"):
+    services = stack.run("ps", "--status", "running", "--services").stdout.split()
+    assert len(services) == 6, services
+    for service in services:
         host = json.loads(
             docker("inspect", "-f", "{{json .HostConfig}}", stack.container(service)).stdout
         )

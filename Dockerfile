@@ -50,9 +50,10 @@ COPY . .
 
 # Byte-compile once here rather than at every start, and collect the static files so that
 # the image carries its own manifest of hashed names. The secret key below only lets the
-# settings load for collectstatic; it is not used at run time.
+# settings load for collectstatic; it is not used at run time. /srv/static stays empty: the
+# migrate job mounts the static volume there, which takes its owner from it.
 RUN python -m compileall -q /app \
- && install -d -o app -g app /app/staticfiles
+ && install -d -o app -g app /app/staticfiles /srv/static
 USER app
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v 0
 

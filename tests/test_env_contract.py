@@ -97,7 +97,7 @@ def test_web_gets_every_setting_the_app_reads():
     }
     # Values the image or another service fixes, and SQLite-only ones.
     fixed_elsewhere = {
-        "DJANGO_STATIC_ROOT",  # the image's /app/staticfiles
+        "DJANGO_STATIC_ROOT",  # the image's /app/staticfiles, the migrate job's volume
         "DJANGO_SQLITE_PATH",  # compose always uses PostgreSQL
         "DJANGO_DB_PORT",  # the db service's 5432
         "POSTGRES_USER",  # the app connects as DJANGO_DB_USER

@@ -1,10 +1,11 @@
 # The application image: gunicorn serving Django, with the static files collected in.
 # Build through compose (`docker compose build`), which uses BuildKit for the cache mounts.
 
-ARG PYTHON_IMAGE=python:3.13-slim
+# The base image, named once and literally, where Dependabot finds it to update.
+FROM python:3.13-slim AS base
 
 # --- Build stage: dependencies from uv.lock into /opt/venv --------------------------------
-FROM ${PYTHON_IMAGE} AS build
+FROM base AS build
 
 ARG UV_VERSION=0.13.9
 ENV UV_COMPILE_BYTECODE=1 \
@@ -24,14 +25,17 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project
 
 # --- Runtime stage: no compilers, no uv, a non-root user ----------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM base AS runtime
 
 # The user's ids can match the developer's, so that bind mounts keep their ownership.
+# No program in the image may change its user or group when run (setuid, setgid): nothing
+# here needs to, and not every orchestrator applies compose's no-new-privileges.
 ARG UID=1000
 ARG GID=1000
 RUN groupadd --gid "${GID}" app \
  && useradd --uid "${UID}" --gid app --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin app
+      --shell /usr/sbin/nologin app \
+ && find / -xdev -type f -perm /6000 -exec chmod a-s {} +
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

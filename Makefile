@@ -63,7 +63,8 @@ run: env venv ## Run the app on http://127.0.0.1:8000 on SQLite (RUN_PORT=8010: 
 	@DJANGO_DEBUG=True $(MANAGE) migrate --no-input
 	@echo
 	@echo "  App:      http://127.0.0.1:$(RUN_PORT)/"
-	@echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/admin/"
+	@admin=$${DJANGO_ADMIN_URL:-$$(sed -n 's/^DJANGO_ADMIN_URL=//p' $(DJANGO_ENV_FILE) | tail -n 1)}; \
+	  echo "  Admin:    http://127.0.0.1:$(RUN_PORT)/$${admin:-admin/}"
 	@echo "  User:     $$(grep -E '^DJANGO_SUPERUSER_USERNAME=' $(DJANGO_ENV_FILE) | cut -d= -f2-)"
 	@echo "  Password: DJANGO_SUPERUSER_PASSWORD in $(notdir $(DJANGO_ENV_FILE))"
 	@echo "  Mail:     printed below; background tasks run at once (make up runs a worker)"
@@ -78,11 +79,18 @@ manage: venv ## Run a manage.py command: make manage ARGS="createsuperuser"
 
 WORKFLOWS := $(wildcard .github/workflows/*.yml)
 .PHONY: lint
-lint: venv ## ruff lint and format check, hadolint on the Dockerfile, the CI workflow's schema
+lint: venv ## ruff lint and format check, hadolint on the Dockerfile, the CI and Dependabot schemas
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint Dockerfile
 	$(if $(WORKFLOWS),$(UV) run --no-sync check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS))
+	$(if $(wildcard .github/dependabot.yml),$(UV) run --no-sync check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml)
+
+.PHONY: audit
+audit: venv ## Check the locked dependencies for known vulnerabilities (pip-audit)
+	@$(UV) export --frozen --format requirements-txt --no-emit-project --quiet \
+	  --output-file $(VENV)/audit-requirements.txt
+	@$(UV) run --no-sync python scripts/audit.py $(VENV)/audit-requirements.txt
 
 .PHONY: format
 format: venv ## Format and fix what ruff can
@@ -144,12 +152,13 @@ psql: ## psql in the db container, as the application's role
 
 # pg_dump and pg_restore run in the db container, over its local socket: no password is
 # typed or passed. The dump is written under a temporary name and renamed once complete.
+# It holds password hashes and session keys: readable by its owner only, like .env.
 # The restored tables belong to the app's role (--role), as the ones migrate created did.
 BACKUP_DIR ?= backups
 .PHONY: backup
 backup: ## Dump the database (pg_dump, custom format) to backups/db-<UTC time>.dump
-	@mkdir -p $(BACKUP_DIR)
-	@file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	@umask 077; mkdir -p $(BACKUP_DIR)
+	@umask 077; file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
 	  $(COMPOSE) exec -T db sh -c 'pg_dump -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" --format=custom' \
 	    >"$$file.partial" || { rm -f "$$file.partial"; exit 1; }; \
 	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"

@@ -15,7 +15,6 @@ from harness.stack import (
     render_nginx_site,
     running,
     start_gunicorn,
-    write_server_names,
 )
 
 
@@ -26,9 +25,14 @@ def nginx_binary() -> str:
     return path
 
 
-def bare_site(*, port: int, static_root: Path) -> str:
+def bare_site(*, port: int, static_root: Path, workdir: Path) -> str:
     """The least nginx needs to serve the static root: no gzip, no headers, no proxy."""
-    return f"""server {{
+    temp = "\n".join(
+        f"{kind}_temp_path {workdir}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""{temp}
+server {{
     listen 127.0.0.1:{port} default_server;
     location /static/ {{
         alias {static_root}/;
@@ -54,7 +58,8 @@ def nginx(workdir: Path, *, port: int, site: str) -> Iterator[str]:
 @contextlib.contextmanager
 def bare_nginx(workdir: Path, *, static_root: Path) -> Iterator[str]:
     port = free_port()
-    with nginx(workdir, port=port, site=bare_site(port=port, static_root=static_root)) as url:
+    site = bare_site(port=port, static_root=static_root, workdir=workdir)
+    with nginx(workdir, port=port, site=site) as url:
         yield url
 
 
@@ -83,7 +88,6 @@ def hello_ceiling(
         listen_port=nginx_port,
         upstream=f"127.0.0.1:{gunicorn_port}",
         static_root=static_root,
-        server_names=write_server_names(workdir / "server-names.conf"),
     )
     with (
         start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),

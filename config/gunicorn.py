@@ -55,5 +55,7 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
 
-# nginx is the only client in the stack: trust its X-Forwarded-* headers.
+# nginx is the only client in the stack: trust the scheme it sets in X-Forwarded-Proto, and
+# that header only (gunicorn's default list also takes X-Forwarded-Ssl and -Protocol).
 forwarded_allow_ips = "*"
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}

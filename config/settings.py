@@ -8,13 +8,16 @@ the values it is given, never by a code path. `.env.example` documents every var
 https://docs.djangoproject.com/en/6.1/ref/settings/
 """
 
+import re
 import socket
+import ssl
+from datetime import timedelta
 from pathlib import Path
 
 from decouple import Choices, Csv
 from django.utils.csp import CSP
 
-from config.env import BASE_DIR, config, required, secret
+from config.env import BASE_DIR, InvalidSettingError, config, required, secret
 
 # ---------------------------------------------------------------------------------------------
 # Core
@@ -28,6 +31,14 @@ PROJECT_NAME = "Django Starter"
 # % endfilter
 # SECURITY WARNING: keep the secret key used in production secret!
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
+# Former keys, still accepted (never used to sign) while what they signed expires: sessions,
+# password reset links. Rotating the key is then no mass sign-out (README: Secrets).
+# Split on commas alone: decouple's Csv parses shell quoting, and would cut a key at a "#".
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in secret("DJANGO_SECRET_KEY_FALLBACKS", default="").split(",")
+    if key.strip()
+]
 
 # SECURITY WARNING: don't run with debug turned on in production!
 DEBUG = config("DJANGO_DEBUG", default=False, cast=bool)
@@ -61,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # The task queue's table and its admin (background tasks, below).
     "django_tasks_db",
+    # Sign-in throttling (below, under Authentication).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages of a signed-in user stay out of shared and browser caches (ops/middleware.py).
+    "ops.middleware.PrivatePagesMiddleware",
+    # Last: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,10 +150,28 @@ if DB_HOST:
             "CONN_MAX_AGE": config("DJANGO_DB_CONN_MAX_AGE", default=60, cast=int),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
-                "connect_timeout": config("DJANGO_DB_CONNECT_TIMEOUT", default=5, cast=int)
+                "connect_timeout": config("DJANGO_DB_CONNECT_TIMEOUT", default=5, cast=int),
+                # TLS to the database, as libpq has it: `prefer` uses TLS where the server
+                # offers it; a database reached over a network others share (a managed one)
+                # wants `verify-full`, with the CA that signed its certificate in
+                # DJANGO_DB_SSLROOTCERT (a file, or `system` for the image's CA bundle).
+                "sslmode": config(
+                    "DJANGO_DB_SSLMODE",
+                    default="prefer",
+                    cast=Choices(
+                        ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+                    ),
+                ),
             },
         }
     }
+    DB_SSLROOTCERT = config("DJANGO_DB_SSLROOTCERT", default="")
+    if DB_SSLROOTCERT == "system":
+        # psycopg's binary wheel brings an OpenSSL of its own that looks for CAs in a folder
+        # of its own: libpq's `system` would find none. Python's OpenSSL knows this system's.
+        DB_SSLROOTCERT = ssl.get_default_verify_paths().cafile or DB_SSLROOTCERT
+    if DB_SSLROOTCERT:
+        DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSLROOTCERT
 else:
     DATABASES = {
         "default": {
@@ -160,12 +195,66 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# The admin's address: another path than the well-known admin/ keeps scanners off it.
+ADMIN_URL = config("DJANGO_ADMIN_URL", default="admin/")
+if not re.fullmatch(r"([\w.~-]+/)+", ADMIN_URL):
+    raise InvalidSettingError(
+        f"DJANGO_ADMIN_URL={ADMIN_URL!r} is not valid: use a path such as admin/ or "
+        "staff-only/ (letters, digits, - _ . ~, ending in /, no leading /)."
+    )
+
+# Argon2 (argon2-cffi) hashes new passwords, with Django's parameters; a hash made by one of
+# the others (an older account, a restored backup) still verifies and becomes Argon2 at that
+# user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+PASSWORD_MIN_LENGTH = config("DJANGO_PASSWORD_MIN_LENGTH", default=12, cast=int)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes), for the site's and the admin's sign-in alike: after
+# DJANGO_SIGN_IN_FAILURES wrong passwords for one account from one client address, that
+# account is locked for that client (the right password included) until
+# DJANGO_SIGN_IN_LOCKOUT_MINUTES have passed without another try. Other clients can still
+# sign in to the account, and the client to other accounts: an attacker behind a shared
+# address cannot lock everyone out. nginx limits sign-in POSTs per client on top.
+# Attempts and lockouts are in the admin (Axes); an administrator lifts a lockout by
+# deleting its access attempt there, or with `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = config("DJANGO_SIGN_IN_FAILURES", default=5, cast=int)
+SIGN_IN_LOCKOUT_MINUTES = config("DJANGO_SIGN_IN_LOCKOUT_MINUTES", default=15, cast=int)
+# Zero would mean no sign-in at all, or (to django-axes, for a zero cool-off) locked for good.
+for name, value in [
+    ("DJANGO_SIGN_IN_FAILURES", AXES_FAILURE_LIMIT),
+    ("DJANGO_SIGN_IN_LOCKOUT_MINUTES", SIGN_IN_LOCKOUT_MINUTES),
+]:
+    if value < 1:
+        raise InvalidSettingError(f"{name}={value} is not valid: use a whole number from 1 up.")
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
+# The client address that nginx saw (accounts/signin.py), not nginx's own.
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
+# A failed sign-in is one log line with the username and the client's address (never the
+# password): accounts/signin.py writes it, the logger "axes" is kept to warnings below.
+AXES_CLIENT_STR_CALLABLE = "accounts.signin.describe_client"
+AXES_SENSITIVE_PARAMETERS = []
 
 # ---------------------------------------------------------------------------------------------
 # Internationalization
@@ -206,8 +295,9 @@ STORAGES = {
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#module-django.middleware.security
 # ---------------------------------------------------------------------------------------------
 
-# TLS ends in front of the app (a load balancer, or a proxy in front of nginx) and nginx passes
-# on its X-Forwarded-Proto; gunicorn is reachable only through nginx. With DEBUG off, plain
+# TLS ends in front of the app (a load balancer, or a proxy in front of nginx); nginx sets
+# X-Forwarded-Proto itself, from such a proxy's word only if NGINX_TRUSTED_PROXIES lists it,
+# and gunicorn is reachable only through nginx. With DEBUG off, plain
 # http is redirected to https, and cookies travel over https only. Each switch can be turned
 # off for plain-http set-ups (loopback tests) without touching the others.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -274,6 +364,8 @@ LOGGING = {
     "loggers": {
         # Request errors (5xx tracebacks, 4xx warnings) on stdout instead of e-mail to ADMINS.
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # django-axes: a warning per failed sign-in and per lockout, without its info chatter.
+        "axes": {"level": LOG_LEVEL if LOG_LEVEL in ("ERROR", "CRITICAL") else "WARNING"},
         # A request naming a host not in ALLOWED_HOSTS (scanners send many) is a 400 and one
         # line saying which host, not a traceback per request.
         "django.security.DisallowedHost": {

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
@@ -6,7 +7,8 @@ from ops.views import health
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
-    path("admin/", admin.site.urls),
+    # admin/ unless DJANGO_ADMIN_URL moves it.
+    path(settings.ADMIN_URL, admin.site.urls),
     path("health/", health, name="health"),
     path("accounts/", include("accounts.urls")),
     # Your apps' URLs here.

@@ -76,7 +76,8 @@ def sign_in(
 
     `behind_tls`: the requests say what a TLS proxy in front of nginx would
     (X-Forwarded-Proto: https), and the session keeps its cookies although they are marked
-    Secure and travel over plain http here.
+    Secure and travel over plain http here. nginx believes that only from an address in its
+    NGINX_TRUSTED_PROXIES: the caller's test stack lists the address its requests come from.
     """
     session = session or requests.Session()
     origin = url.replace("http://", "https://") if behind_tls else url
@@ -84,6 +85,13 @@ def sign_in(
         session.headers["X-Forwarded-Proto"] = "https"
     form = session.get(f"{url}{path}", timeout=10)
     assert form.status_code == 200, f"GET {path}: {form.status_code}"
+    headers = {"Origin": origin, "Referer": f"{origin}{path}"}
+    if behind_tls:
+        # requests sends no Secure cookie over http, even one passed to it: the form's go in
+        # a Cookie header of our own, with those the session holds already.
+        jar = {cookie.name: cookie.value for cookie in session.cookies}
+        jar.update({cookie.name: cookie.value for cookie in form.cookies})
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
     response = session.post(
         f"{url}{path}",
         data={
@@ -92,13 +100,12 @@ def sign_in(
             "password": account.password,
             **({"next": next} if next else {}),
         },
-        headers={"Origin": origin, "Referer": f"{origin}{path}"},
-        cookies=form.cookies.get_dict() if behind_tls else None,
+        headers=headers,
         allow_redirects=False,
         timeout=10,
     )
     if behind_tls:
-        # Secure cookies are not sent over http: keep them as plain ones.
+        # Keep them as plain cookies, which the session sends over http.
         for cookie in [*form.cookies, *response.cookies]:
             session.cookies.set(cookie.name, cookie.value)
     return session, response

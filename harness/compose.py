@@ -56,13 +56,15 @@ def write_env_file(path: Path) -> dict[str, str]:
 @dataclass
 class Compose:
     """One compose project: `suffix` names it after the project (<name>-<suffix>), and its
-    images too. Published ports are free ones, unless given."""
+    images too. Published ports are free ones, unless given. `settings` are variables the
+    test sets in compose's environment, over the env file."""
 
     suffix: str
     env_file: Path
     files: tuple[str, ...] = PROD
     directory: Path = ROOT
     ports: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         # HARNESS_PROJECT sets another prefix: two checkouts of one project on one engine.
@@ -84,6 +86,7 @@ class Compose:
             COMPOSE_PROJECT_NAME=self.name,
             DJANGO_ENV_FILE=str(self.env_file),
             **{name: str(port) for name, port in self.ports.items()},
+            **self.settings,
             **extra,
         )
 
@@ -182,6 +185,22 @@ class Compose:
             env=self.environ(**params),
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def trust_the_host_as_proxy(self, files=None) -> str:
+        """nginx recreated to believe what this machine's clients say about the client and
+        its scheme (NGINX_TRUSTED_PROXIES): they reach it from the gateway of the project's
+        network, as a TLS-terminating proxy on the host would. Returns that address."""
+        gateway = docker(
+            "network",
+            "inspect",
+            "--format",
+            "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+            f"{self.name}_default",
+        ).stdout.strip()
+        assert gateway, f"the network {self.name}_default has no gateway"
+        self.settings["NGINX_TRUSTED_PROXIES"] = gateway
+        self.up("nginx", files=files)
+        return gateway
 
     def logs(self, files=None) -> str:
         return self.run("logs", "--no-color", files=files).stdout

@@ -30,14 +30,17 @@ class Cluster:
     password: str
     database: str
 
+    ca: Path  # the CA that signed the server's certificate
+
     def environ(self) -> dict[str, str]:
-        """The variables the settings read to connect to this cluster."""
+        """The variables the settings read to connect to this cluster, and its CA."""
         return {
             "DJANGO_DB_HOST": self.host,
             "DJANGO_DB_PORT": str(self.port),
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
             "POSTGRES_DB": self.database,
+            "HARNESS_POSTGRES_CA": str(self.ca),
         }
 
 
@@ -46,6 +49,54 @@ def _as_postgres_user(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *command]
     return command
+
+
+def server_certificate(workdir: Path) -> tuple[Path, Path]:
+    """ca.crt (a CA made for this cluster) and the server's certificate for 127.0.0.1 that it
+    signed, with its key (the server's to read only), made by openssl (PostgreSQL's Debian
+    packages bring it)."""
+    openssl = lambda *args: subprocess.run(  # noqa: E731
+        ["openssl", *args], cwd=workdir, check=True, capture_output=True
+    )
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl(
+        "req",
+        "-x509",
+        *curve,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=throwaway CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    )
+    openssl("req", *curve, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (workdir / "server.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    )
+    key = workdir / "server.key"
+    key.chmod(0o600)
+    if os.geteuid() == 0:
+        postgres = pwd.getpwnam("postgres")
+        os.chown(key, postgres.pw_uid, postgres.pw_gid)
+    return workdir / "server.crt", key
 
 
 @contextlib.contextmanager
@@ -59,7 +110,9 @@ def throwaway_cluster() -> Iterator[Cluster]:
         os.chown(workdir, postgres.pw_uid, postgres.pw_gid)
     data, sockets = workdir / "data", workdir
     superuser_password = secrets.token_urlsafe(16)
-    cluster = Cluster("127.0.0.1", free_port(), "app", secrets.token_urlsafe(16), "app")
+    cluster = Cluster(
+        "127.0.0.1", free_port(), "app", secrets.token_urlsafe(16), "app", workdir / "ca.crt"
+    )
     pwfile = workdir / "pwfile"
     pwfile.write_text(superuser_password)
     if os.geteuid() == 0:
@@ -79,10 +132,14 @@ def throwaway_cluster() -> Iterator[Cluster]:
             "--no-sync",
         ]
     )
+    # TLS as a managed database offers it, with a certificate for 127.0.0.1 from a CA of its
+    # own (HARNESS_POSTGRES_CA), so that libpq's verify-full can be tried against it.
+    certificate, key = server_certificate(workdir)
     # Durability is not under test here: fsync off makes the suite much faster.
     options = (
         f"-p {cluster.port} -k {sockets} -c listen_addresses=127.0.0.1 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        f"-c ssl=on -c ssl_cert_file={certificate} -c ssl_key_file={key}"
     )
     run([pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "server.log"), "-w", "start"])
     try:

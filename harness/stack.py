@@ -24,6 +24,7 @@ NGINX = ROOT / "docker" / "nginx"
 NGINX_SITE = NGINX / "default.conf"
 STATIC_FILES = NGINX / "static-files.conf"
 SERVER_NAMES_SCRIPT = NGINX / "server-names.sh"
+TRUSTED_PROXIES_SCRIPT = NGINX / "trusted-proxies.sh"
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,22 @@ def postgres_environ() -> dict[str, str]:
     return {key: os.environ[key] for key in keys}
 
 
-def write_server_names(target: Path, allowed_hosts: str | None = None) -> Path:
-    """What docker/nginx/server-names.sh writes in the nginx container: `server_name` for
-    DJANGO_ALLOWED_HOSTS (Django's default list when None)."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NGINX_SERVER_NAMES_FILE": str(target)}
+def write_runtime_files(
+    directory: Path, *, allowed_hosts: str | None = None, trusted_proxies: str = ""
+) -> Path:
+    """What docker/nginx/server-names.sh and trusted-proxies.sh write in the nginx container
+    at each start (/run/nginx/ there): `server_name` for DJANGO_ALLOWED_HOSTS (Django's
+    default list when None), and the proxies of NGINX_TRUSTED_PROXIES (none when empty)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NGINX_RUNTIME_DIR": str(directory),
+        "NGINX_TRUSTED_PROXIES": trusted_proxies,
+    }
     if allowed_hosts is not None:
         env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
-    subprocess.run(["sh", str(SERVER_NAMES_SCRIPT)], env=env, check=True, capture_output=True)
-    return target
+    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT):
+        subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
+    return directory
 
 
 def replace_once(path: Path, replacements: dict[str, str]) -> str:
@@ -80,32 +89,46 @@ def replace_once(path: Path, replacements: dict[str, str]) -> str:
 
 
 def render_nginx_site(
-    workdir: Path, *, listen_port: int, upstream: str, static_root: Path, server_names: Path
+    workdir: Path,
+    *,
+    listen_port: int,
+    upstream: str,
+    static_root: Path,
+    allowed_hosts: str | None = None,
+    trusted_proxies: str = "",
 ) -> str:
     """The project's nginx site with loopback addresses in place of the compose names, and
-    `server_names` (write_server_names) where the container has its own."""
+    folders of `workdir` where the container has its tmpfs: /run/nginx/ (the files its start-up
+    scripts write, written here by the same scripts) and /var/cache/nginx/."""
     static_files = workdir / "static-files.conf"
     static_files.write_text(
         replace_once(STATIC_FILES, {"alias /srv/static/;": f"alias {static_root}/;"})
     )
-    return replace_once(
+    runtime = write_runtime_files(
+        workdir / "run", allowed_hosts=allowed_hosts, trusted_proxies=trusted_proxies
+    )
+    site = replace_once(
         NGINX_SITE,
         {
             "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
             "listen 80;": f"listen 127.0.0.1:{listen_port};",
-            "include /etc/nginx/server-names.conf;": f"include {server_names};",
             "include /etc/nginx/static-files.conf;": f"include {static_files};",
             "server web:8001 resolve;": f"server {upstream};",
         },
     )
+    includes, temp_paths = "include /run/nginx/", "_temp_path /var/cache/nginx/"
+    assert site.count(includes) == 3, f"{NGINX_SITE} no longer includes three runtime files"
+    assert site.count(temp_paths) == 5, f"{NGINX_SITE} no longer sets five temporary folders"
+    (workdir / "cache").mkdir(parents=True, exist_ok=True)
+    return site.replace(includes, f"include {runtime}/").replace(
+        temp_paths, f"_temp_path {workdir}/cache/"
+    )
 
 
 def nginx_main_config(workdir: Path, site: Path) -> str:
+    """The nginx image's main configuration, as far as the site relies on it (the site sets
+    its own temporary folders)."""
     user = "user root root;" if os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {workdir}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
     return f"""{user}
 daemon off;
 worker_processes 1;
@@ -116,7 +139,6 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     access_log {workdir}/nginx-access.log;
-{temp}
     include {site};
 }}
 """
@@ -163,21 +185,23 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
     return running(command, env, log, f"http://127.0.0.1:{port}/health/")
 
 
-def start_nginx(workdir: Path, port: int, upstream: str, static_root: Path):
-    """Debian's nginx with the project's site config, in front of `upstream`."""
+def start_nginx(
+    workdir: Path, port: int, upstream: str, static_root: Path, *, trusted_proxies: str = ""
+):
+    """Debian's nginx with the project's site config, in front of `upstream`;
+    `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them."""
     nginx = require(
         shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin"), "nginx", "nginx"
     )
     workdir.mkdir(parents=True, exist_ok=True)
     site = workdir / "site.conf"
-    server_names = write_server_names(workdir / "server-names.conf")
     site.write_text(
         render_nginx_site(
             workdir,
             listen_port=port,
             upstream=upstream,
             static_root=static_root,
-            server_names=server_names,
+            trusted_proxies=trusted_proxies,
         )
     )
     main = workdir / "nginx.conf"

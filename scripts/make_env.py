@@ -24,12 +24,27 @@ _TEMPLATE_LINE = re.compile(r"^\s*# %")
 
 
 def declared_secrets(example: str | None = None) -> list[str]:
-    """The variables in the Secrets section of .env.example, in order."""
+    """The variables in the Secrets section of .env.example, in order: each one `make env`
+    generates."""
+    return _secrets_section(example, optional=False)
+
+
+def optional_secrets(example: str | None = None) -> list[str]:
+    """The secrets of that section shown as `# NAME=`: set by hand when needed, never
+    generated (a former key kept while rotating, say)."""
+    return _secrets_section(example, optional=True)
+
+
+def _secrets_section(example: str | None, *, optional: bool) -> list[str]:
     found, in_secrets = [], False
     for line in (EXAMPLE.read_text() if example is None else example).splitlines():
         if section := _SECTION.match(line):
             in_secrets = section["title"].strip() == "Secrets"
-        elif in_secrets and (assignment := _ASSIGNMENT.match(line)):
+        elif (
+            in_secrets
+            and line.startswith("# ") == optional
+            and (assignment := _ASSIGNMENT.match(line.removeprefix("# ")))
+        ):
             found.append(assignment["name"])
     return found
 

@@ -8,7 +8,7 @@ import time
 from swarm.cluster import ensure_data_node, ensure_swarm
 from swarm.engine import SwarmError, docker, say
 from swarm.jobs import run_job, service, stack_deploy, tasks
-from swarm.secrets import ensure_secrets
+from swarm.secrets import ensure_secrets, remove_unused_versions
 from swarm.settings import ROOT, TIMEOUT, env_file, setting
 from swarm.stackfile import long_running, stack_config, stack_name
 
@@ -107,6 +107,7 @@ def up(args) -> None:
     before = update_started(stack, "web")
     stack_deploy(config, stack, wait=True)
     check_update(stack, "web", started_before=before)
+    remove_unused_versions(config)
     summary(stack)
     port = config["services"]["nginx"]["ports"][0]["published"]
     say(f"up: http://<this node>:{port}/ (run `make swarm-migrate` on a new database)")
@@ -163,8 +164,10 @@ def deploy(args) -> None:
     ensure_secrets(job, stack)
     run_job(job, stack)
     say(f"rolling web over to {image}, one replica at a time")
+    config = deployed(stack, image=image)
+    ensure_secrets(config, stack)
     before = update_started(stack, "web")
-    stack_deploy(deployed(stack, image=image), stack, wait=True)
+    stack_deploy(config, stack, wait=True)
     try:
         check_update(stack, "web", started_before=before)
     except SwarmError:
@@ -181,6 +184,7 @@ def deploy(args) -> None:
                 timeout=TIMEOUT,
             )
         raise
+    remove_unused_versions(config)
     summary(stack)
 
 

@@ -13,6 +13,10 @@ from swarm.settings import TIMEOUT
 DEPLOY_ATTEMPTS = 5
 # Task states that end a run of the job without success.
 FAILED = ("failed", "rejected")
+# Runs of the job to try when its container could not even start: the engine sometimes
+# fails to mount the secrets (moby/moby#48783), and then no code of the job has run.
+JOB_STARTS = 3
+NOT_STARTED = "starting container failed"
 
 
 def service(stack: str, name: str) -> dict | None:
@@ -99,6 +103,7 @@ def run_job(config: dict, stack: str) -> None:
     say(f"running the migrate job ({config['services']['migrate']['image']})")
     stack_deploy(config, stack, wait=False)
     deadline = time.monotonic() + TIMEOUT
+    starts = 1
     while True:
         iteration = job_iteration(service(stack, "migrate"))
         run = job_tasks(name, iteration) if iteration > last else []
@@ -106,10 +111,16 @@ def run_job(config: dict, stack: str) -> None:
         if states and all(state == "complete" for state in states):
             break
         failed = [task for task in run if task.get("Status", {}).get("State") in FAILED]
+        error = failed[0]["Status"].get("Err", "") if failed else ""
+        if NOT_STARTED in error and starts < JOB_STARTS:
+            say(f"the migrate job's container did not start ({error}): running it again")
+            last, starts = iteration, starts + 1
+            stack_deploy(config, stack, wait=False)
+            continue
         if failed:
             logs = docker("service", "logs", "--raw", failed[0]["ID"], check=False)
             print(logs.stdout + logs.stderr, end="", file=sys.stderr)
-            raise SwarmError(f"the migrate job failed: {failed[0]['Status'].get('Err', '')}")
+            raise SwarmError(f"the migrate job failed: {error}")
         if time.monotonic() > deadline:
             raise SwarmError(f"the migrate job did not finish within {TIMEOUT:g}s\n{tasks(stack)}")
         time.sleep(1)

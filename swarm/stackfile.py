@@ -2,7 +2,8 @@
 compose.migrate.yaml and swarm/compose.swarm.yaml, and the result goes to `docker stack
 deploy` on stdin. On the way a few things change, because the docker CLI's stack loader reads
 an older schema than Compose writes: the top-level `name` goes, published ports and file
-modes become numbers, and entries without a value (unset in .env) are left out."""
+modes become numbers, CPU limits strings, networks joined without options empty mappings,
+and entries without a value (unset in .env) are left out."""
 
 import hashlib
 import json
@@ -85,8 +86,15 @@ def stack_config(
         environment = spec.get("environment", {})
         for name in [name for name in environment if f"{name}_FILE" in environment]:
             del environment[name]
+        # A network joined without options is null in compose's output: kept, as a mapping.
+        for network, options in spec.get("networks", {}).items():
+            spec["networks"][network] = options or {}
         for port in spec.get("ports", []):
             port["published"] = int(port["published"])
+        # Compose writes CPUs as a number, the stack loader wants a string.
+        for resources in spec.get("deploy", {}).get("resources", {}).values():
+            if "cpus" in resources:
+                resources["cpus"] = str(resources["cpus"])
         # Compose writes a file mode as an octal string ("0555"), the stack loader wants a number.
         for mounted in (*spec.get("configs", []), *spec.get("secrets", [])):
             if isinstance(mounted.get("mode"), str):

@@ -48,6 +48,12 @@ def test_a_missing_secret_key_in_a_container_says_to_set_the_environment():
         ("DJANGO_DB_CONN_MAX_AGE", "a minute", "a whole number"),
         ("DJANGO_LOG_FORMAT", "xml", "one of plain, json"),
         ("DJANGO_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        (
+            "DJANGO_ADMIN_URL",
+            "/admin",
+            "a path such as admin/ or staff-only/ (letters, digits, - _ . ~, ending in /, "
+            "no leading /)",
+        ),
     ],
 )
 def test_a_value_that_cannot_be_used_is_named_with_what_would_do(variable, value, expected):
@@ -56,6 +62,13 @@ def test_a_value_that_cannot_be_used_is_named_with_what_would_do(variable, value
         environ.update(DJANGO_DB_HOST="db", POSTGRES_USER="app", POSTGRES_PASSWORD="pw")
     assert error_lines(**environ) == [
         f"Configuration error: {variable}={value!r} is not valid: use {expected}."
+    ]
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SIGN_IN_FAILURES", "DJANGO_SIGN_IN_LOCKOUT_MINUTES"])
+def test_sign_in_throttling_cannot_be_set_to_zero(variable):
+    assert error_lines(**KEY, **{variable: "0"}) == [
+        f"Configuration error: {variable}=0 is not valid: use a whole number from 1 up."
     ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from harness.project import ROOT
-from scripts.make_env import declared_secrets
+from scripts.make_env import declared_secrets, optional_secrets
 
 EXAMPLE = (ROOT / ".env.example").read_text()
 DOCUMENTED = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]+)=", EXAMPLE, re.MULTILINE))
@@ -74,7 +74,7 @@ def read_by_make() -> dict[str, str]:
 def test_every_variable_read_is_documented_in_the_example():
     read = {**read_in_python(), **read_by_compose(), **read_by_make()}
     assert len(read) > 40, "the search for variables found too little to be trusted"
-    file_forms = {f"{name}_FILE" for name in declared_secrets()}
+    file_forms = {f"{name}_FILE" for name in [*declared_secrets(), *optional_secrets()]}
     missing = {
         name: where
         for name, where in sorted(read.items())

@@ -1,10 +1,13 @@
 """Settings come from the environment, then the env file, then the defaults in settings.py."""
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from harness.project import ROOT, clean_environ, run_django_script
+from harness.stack import postgres_environ
 
 
 @pytest.fixture
@@ -112,3 +115,71 @@ def test_gunicorn_serves_static_files_only_in_development():
     )
     assert whitenoise in development["MIDDLEWARE"]
     assert development["WHITENOISE_USE_FINDERS"] is development["WHITENOISE_AUTOREFRESH"] is True
+
+
+def test_argon2_hashes_new_passwords_and_the_minimum_length_is_a_setting():
+    found = settings_of(
+        "PASSWORD_HASHERS", "AUTH_PASSWORD_VALIDATORS", DJANGO_PASSWORD_MIN_LENGTH="16", **KEY
+    )
+    assert found["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    # Hashes made before (an older account, a restored backup) still verify.
+    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in found["PASSWORD_HASHERS"]
+    lengths = [
+        validator["OPTIONS"]["min_length"]
+        for validator in found["AUTH_PASSWORD_VALIDATORS"]
+        if validator["NAME"].endswith("MinimumLengthValidator")
+    ]
+    assert lengths == [16]
+
+
+def test_former_secret_keys_are_a_list_of_the_keys_as_written():
+    """Keys as Django's get_random_secret_key() makes them (#, quotes, backslashes) survive."""
+    old = ["a#b$c(d", "x'y\\z", "plain"]
+    found = settings_of("SECRET_KEY_FALLBACKS", DJANGO_SECRET_KEY_FALLBACKS=" , ".join(old), **KEY)
+    assert found == {"SECRET_KEY_FALLBACKS": old}
+
+
+@pytest.mark.postgres
+def test_verify_full_reaches_a_database_whose_certificate_the_ca_file_vouches_for(tmp_path):
+    """The throwaway cluster offers TLS with a certificate for 127.0.0.1 from a CA of its
+    own: DJANGO_DB_SSLMODE=verify-full connects with that CA in DJANGO_DB_SSLROOTCERT, and
+    refuses the server when another CA is named."""
+    database = postgres_environ()
+
+    def connect(**tls: str):
+        return run_django_script(
+            "database_tls", env=clean_environ(**KEY, **database, **tls), check=False
+        )
+
+    verified = connect(
+        DJANGO_DB_SSLMODE="verify-full", DJANGO_DB_SSLROOTCERT=os.environ["HARNESS_POSTGRES_CA"]
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout.splitlines()[-1])["ssl"] is True
+
+    stranger = tmp_path / "another-ca.crt"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=another CA",
+            "-keyout",
+            str(tmp_path / "ca.key"),
+            "-out",
+            str(stranger),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    refused = connect(DJANGO_DB_SSLMODE="verify-full", DJANGO_DB_SSLROOTCERT=str(stranger))
+    assert refused.returncode != 0
+    assert "certificate verify failed" in refused.stderr

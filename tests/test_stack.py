@@ -2,6 +2,7 @@
 config, real PostgreSQL. What a user meets on port 8088, checked on loopback."""
 
 import re
+import secrets
 import signal
 import socket
 import time
@@ -10,9 +11,10 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from harness.accounts import sign_in
+from harness.accounts import Account, sign_in
 from harness.project import free_port
 from harness.stack import start_gunicorn, start_nginx
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -219,3 +221,202 @@ def test_the_404_page_comes_from_django_through_nginx(stack):
     response = requests.get(f"{stack.url}/no-such-page/", timeout=5)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert "<h1>Not found</h1>" in response.text
+
+
+# --- Who the client is: nginx believes only the proxies it is told to trust -----------------
+
+
+@pytest.fixture(scope="module")
+def behind_a_proxy(stack, tmp_path_factory) -> str:
+    """A second nginx with the project's site in front of the stack's gunicorn, configured as
+    behind a TLS-terminating proxy on this machine (NGINX_TRUSTED_PROXIES=127.0.0.1): the
+    test's requests play that proxy, and say which client they forward with X-Forwarded-For."""
+    port = free_port()
+    upstream = stack.gunicorn_url.removeprefix("http://")
+    workdir = tmp_path_factory.mktemp("behind-a-proxy")
+    with start_nginx(workdir, port, upstream, stack.logs / "static", trusted_proxies="127.0.0.1"):
+        yield f"http://127.0.0.1:{port}"
+
+
+def client_seen_by_django(stack, url: str, **headers: str) -> str:
+    """The client address Django logs for a failed sign-in sent through `url` (a fresh
+    username each time, so the line is this request's)."""
+    username = f"nobody-{secrets.token_hex(4)}"
+    session = requests.Session()
+    session.headers.update(headers)
+    response = sign_in(url, Account(username, "not-the-password"), session=session)[1]
+    assert response.status_code == HTTPStatus.OK  # the form again, with an error
+    logged = wait_until(
+        lambda: re.findall(rf'username="{username}" client="([^"]*)"', stack.log("gunicorn.log")),
+        timeout=10,
+        interval=0.2,
+        message=f"no log line for the failed sign-in of {username}",
+    )
+    assert len(logged) == 1, logged
+    return logged[0]
+
+
+def test_a_clients_own_forwarding_headers_are_ignored(stack):
+    """Nobody is trusted by default: a client saying it came over https, or from elsewhere,
+    changes neither the scheme nor the address Django is told."""
+    forged = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": "203.0.113.9",
+        # Other ways of saying https that gunicorn or Django could be made to believe.
+        "X-Forwarded-Ssl": "on",
+        "X-Forwarded-Protocol": "https",
+        "Forwarded": "for=203.0.113.9;proto=https",
+    }
+    page = requests.get(f"{stack.url}/accounts/login/", headers=forged, timeout=5)
+    assert page.status_code == HTTPStatus.OK
+    # HSTS goes out only on requests Django takes for https.
+    assert "Strict-Transport-Security" not in page.headers
+    assert client_seen_by_django(stack, stack.url, **forged, **{"X-Real-IP": "203.0.113.10"}) == (
+        "127.0.0.1"
+    )
+
+
+def test_a_trusted_proxy_says_which_client_and_scheme(stack, behind_a_proxy):
+    page = requests.get(
+        f"{behind_a_proxy}/accounts/login/", headers={"X-Forwarded-Proto": "https"}, timeout=5
+    )
+    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    # The client is the last address the proxy added; what the client claimed before is not.
+    chain = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+    assert client_seen_by_django(stack, behind_a_proxy, **chain) == "203.0.113.9"
+    # Neither is a scheme other than http or https.
+    odd = requests.get(
+        f"{behind_a_proxy}/accounts/login/", headers={"X-Forwarded-Proto": "ftp"}, timeout=5
+    )
+    assert "Strict-Transport-Security" not in odd.headers
+
+
+# --- Sign-in throttling (django-axes), per account and client --------------------------------
+
+
+def sign_in_from(url: str, address: str, account: Account, path: str = "/accounts/login/"):
+    """A sign-in from the client `address`, through the proxy of `behind_a_proxy`."""
+    session = requests.Session()
+    session.headers["X-Forwarded-For"] = address
+    return sign_in(url, account, path=path, session=session)[1]
+
+
+def test_wrong_passwords_lock_the_account_for_that_client_only(
+    stack, behind_a_proxy, new_account, capsys
+):
+    """Five wrong passwords from one client: the fifth answer is the lockout (429), and the
+    right password from that client is refused too; from another client it still works. One
+    log line per failed sign-in, with the username and the client; never the password."""
+    account = new_account("target")
+    wrong = Account(account.username, "guessed-wrong-1")
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+    statuses = [sign_in_from(behind_a_proxy, attacker, wrong).status_code for _ in range(5)]
+    locked = sign_in_from(behind_a_proxy, attacker, account)
+    elsewhere = sign_in_from(behind_a_proxy, owner, account)
+    with capsys.disabled():
+        print(
+            f"\n  [throttling] 5 wrong passwords from one client: {statuses}; then the right "
+            f"one from it: {locked.status_code}; from another client: {elsewhere.status_code}"
+        )
+    assert statuses == [HTTPStatus.OK] * 4 + [HTTPStatus.TOO_MANY_REQUESTS]
+    assert locked.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert locked.headers["Retry-After"] == "900"
+    assert "Sign-in paused" in locked.text
+    assert elsewhere.status_code == HTTPStatus.FOUND
+
+    log = stack.log("gunicorn.log")
+    failures = [
+        line
+        for line in log.splitlines()
+        if f'username="{account.username}"' in line and "login failure by" in line
+    ]
+    assert len(failures) == 6, failures  # five wrong passwords, and the right one while locked
+    assert all(f'client="{attacker}"' in line for line in failures)
+    assert f'Locking out username="{account.username}" client="{attacker}"' in log
+    assert "guessed-wrong-1" not in log
+    assert account.password not in log
+
+
+def test_the_admin_sign_in_is_throttled_and_shows_the_lockouts(stack, behind_a_proxy, new_account):
+    account = new_account("staffer", superuser=True)
+    wrong = Account(account.username, "guessed-wrong-2")
+    client = "203.0.113.77"
+    for _ in range(5):
+        answer = sign_in_from(behind_a_proxy, client, wrong, path="/admin/login/")
+    assert answer.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+    # Another administrator, from elsewhere, sees the lockout in the admin.
+    session = requests.Session()
+    session.headers["X-Forwarded-For"] = "198.51.100.8"
+    session, signed_in = sign_in(
+        behind_a_proxy, stack.superuser, path="/admin/login/", session=session
+    )
+    assert signed_in.status_code == HTTPStatus.FOUND
+    attempts = session.get(f"{behind_a_proxy}/admin/axes/accessattempt/", timeout=5)
+    assert attempts.status_code == HTTPStatus.OK
+    assert account.username in attempts.text
+    assert client in attempts.text
+
+
+def test_passwords_are_stored_with_argon2(stack):
+    with stack.database() as connection:
+        stored = connection.execute(
+            "SELECT password FROM accounts_user WHERE username = %s", [stack.superuser.username]
+        ).fetchone()[0]
+    assert stored.startswith("argon2$argon2id$")
+
+
+def test_signed_in_pages_are_not_kept_in_any_cache(stack):
+    session, _ = sign_in(stack.url, stack.superuser, path="/admin/login/", next="/admin/")
+    # The home page: no view of its own says anything about caching (the admin's do).
+    directives = session.get(f"{stack.url}/", timeout=5).headers["Cache-Control"]
+    assert {"private", "no-store"} <= {d.strip() for d in directives.split(",")}
+
+
+# --- Slow and greedy clients -------------------------------------------------------------------
+
+
+def test_a_client_trickling_its_header_is_cut_off_after_ten_seconds(stack):
+    """The header must arrive within client_header_timeout (10 s), which nginx applies before
+    it knows the request's server: a line every second does not keep the connection open. (Its
+    default, 60 s, applied before.)"""
+    with socket.create_connection(("127.0.0.1", int(stack.url.rsplit(":", 1)[1]))) as client:
+        client.settimeout(1.5)
+        started = time.monotonic()
+        client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = None
+        while closed is None and time.monotonic() - started < 30:
+            try:
+                client.sendall(b"X-Slow: yes\r\n")
+                if client.recv(1024) == b"":
+                    closed = time.monotonic() - started
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = time.monotonic() - started
+    assert closed is not None, "nginx still held the connection after 30 s"
+    print(f"header trickled line by line: connection closed after {closed:.1f}s")
+    assert closed < 15
+
+
+def test_one_client_has_at_most_128_requests_in_flight(stack, tmp_path):
+    """A private nginx in front of an upstream that takes requests and never answers: 128
+    requests of one client are let through and wait; the 129th is refused at once."""
+    with socket.create_server(("127.0.0.1", 0), backlog=512) as black_hole:
+        black_hole.settimeout(10)
+        upstream = f"127.0.0.1:{black_hole.getsockname()[1]}"
+        port = free_port()
+        with start_nginx(tmp_path / "nginx", port, upstream, stack.logs / "static"):
+            clients, held = [], []
+            try:
+                for n in range(128):
+                    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    clients.append(client)
+                    client.sendall(f"GET /wait/{n} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                # Each waiting request holds a connection to the upstream: all 128 are in.
+                held = [black_hole.accept()[0] for _ in range(128)]
+                one_more = requests.get(f"http://127.0.0.1:{port}/one-more/", timeout=10)
+                assert one_more.status_code == HTTPStatus.TOO_MANY_REQUESTS
+            finally:
+                for connection in clients + held:
+                    connection.close()

@@ -3,13 +3,17 @@
 A data migration, so that a fresh database gets its admin account by `migrate` alone, with
 the credentials kept out of the repository and off command lines. It is a no-op when the
 variables are absent (tests, environments that create users another way) and when the user
-already exists (a password changed since is never reset).
+already exists (a password changed since is never reset). A password that the site's own
+validators would refuse (AUTH_PASSWORD_VALIDATORS) stops the migration with one line saying
+why, before any account exists.
 """
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import migrations
 
-from config.env import config, secret
+from config.env import InvalidSettingError, config, secret
 
 
 def create_superuser(apps, schema_editor):
@@ -23,13 +27,21 @@ def create_superuser(apps, schema_editor):
     users = User._default_manager.db_manager(schema_editor.connection.alias)
     if users.filter(username=username).exists():
         return
-    users.create(
+    user = User(
         username=username,
         email=config("DJANGO_SUPERUSER_EMAIL", default=""),
-        password=make_password(password),
         is_staff=True,
         is_superuser=True,
     )
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise InvalidSettingError(
+            f"DJANGO_SUPERUSER_PASSWORD is too weak: {' '.join(error.messages)} "
+            "Choose another (`make env` generates a strong one)."
+        ) from None
+    user.password = make_password(password)
+    user.save(using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

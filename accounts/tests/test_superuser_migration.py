@@ -5,6 +5,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from config.env import InvalidSettingError
+from harness.project import clean_environ, manage
+
 BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0002_create_superuser")]
 
@@ -81,3 +84,46 @@ def test_reads_the_password_from_a_docker_secret_file(rerun_migration, monkeypat
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD_FILE", str(secret_file))
     rerun_migration()
     assert get_user_model().objects.get(username="boss").check_password("a-password-from-a-secret")
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short-1", "This password is too short. It must contain at least 12 characters."),
+        ("password1234", "This password is too common."),
+        ("boss@example.com", "The password is too similar to the email address."),
+    ],
+)
+def test_a_weak_password_stops_the_migration_with_the_reason(
+    superuser_env, rerun_migration, monkeypatch, password, reason
+):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+    try:
+        with pytest.raises(InvalidSettingError) as refused:
+            rerun_migration()
+        assert str(refused.value).startswith(f"DJANGO_SUPERUSER_PASSWORD is too weak: {reason}")
+        assert not get_user_model().objects.exists()
+    finally:
+        # rerun_migration's teardown applies 0002 again, before monkeypatch undoes this.
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-generated-password")
+
+
+def test_manage_py_migrate_says_in_one_line_that_the_password_is_weak(tmp_path):
+    result = manage(
+        "migrate",
+        "--no-input",
+        env=clean_environ(
+            DJANGO_SECRET_KEY="k" * 50,
+            DJANGO_SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+            DJANGO_SUPERUSER_USERNAME="boss",
+            DJANGO_SUPERUSER_PASSWORD="12345678",
+            DJANGO_PASSWORD_MIN_LENGTH="10",
+        ),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DJANGO_SUPERUSER_PASSWORD is too weak: This password is too "
+        "short. It must contain at least 10 characters. This password is too common. This "
+        "password is entirely numeric. Choose another (`make env` generates a strong one)."
+    ]

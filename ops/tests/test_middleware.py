@@ -41,3 +41,24 @@ def test_a_form_post_in_utf8_reaches_the_view(client):
     """A form POST in UTF-8 reaches the view."""
     response = client.post(reverse("login"), "username=Zoë&password=x".encode(), content_type=FORM)
     assert response.status_code == HTTPStatus.OK  # the sign-in form again, with its error
+
+
+# --- PrivatePagesMiddleware: a signed-in user's pages stay out of caches ---------------------
+
+
+def cache_directives(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
+
+
+@pytest.mark.django_db
+def test_pages_of_a_signed_in_user_are_private_and_not_stored(alice_client):
+    for path in ("/", reverse("admin:index")):
+        assert {"private", "no-store"} <= cache_directives(alice_client.get(path)), path
+
+
+@pytest.mark.django_db
+def test_pages_for_visitors_keep_their_own_caching(client):
+    """Nothing is added for a visitor who is not signed in; the sign-in page keeps the
+    never-cache headers of Django's view."""
+    assert "no-store" not in cache_directives(client.get("/"))
+    assert "no-store" in cache_directives(client.get(reverse("login")))

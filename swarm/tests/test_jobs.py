@@ -62,3 +62,52 @@ def test_a_job_without_tasks_yet_has_none(monkeypatch):
 )
 def test_the_run_of_a_job_is_counted_from_zero(service, iteration):
     assert jobs.job_iteration(service) == iteration
+
+
+NOT_STARTED = (
+    "starting container failed: unable to remount dir as readonly: device or resource busy"
+)
+
+
+def follow_job(monkeypatch, runs: list[dict]) -> list[int]:
+    """run_job against a stand-in Swarm in which each deploy starts the next of `runs` (a
+    task's status); returns the iterations deployed."""
+    deployed: list[int] = []
+
+    def stack_deploy(config, stack, *, wait):
+        deployed.append(len(deployed) + 1)
+
+    monkeypatch.setattr(jobs, "stack_deploy", stack_deploy)
+    monkeypatch.setattr(
+        jobs,
+        "service",
+        lambda stack, name: {"JobStatus": {"JobIteration": {"Index": len(deployed)}}},
+    )
+    monkeypatch.setattr(
+        jobs,
+        "job_tasks",
+        lambda name, iteration: [{"ID": f"t{iteration}", "Status": runs[iteration - 1]}],
+    )
+    monkeypatch.setattr(jobs, "docker", answers(*[(0, "the job's log\n")] * 4))
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+    config = {"services": {"migrate": {"image": "web:1"}}}
+    jobs.run_job(config, "stack")
+    return deployed
+
+
+def test_a_job_whose_container_did_not_start_is_run_again(monkeypatch):
+    """The engine failed to mount the secrets: no migration ran, so a second run is safe."""
+    runs = [{"State": "failed", "Err": NOT_STARTED}, {"State": "complete"}]
+    assert follow_job(monkeypatch, runs) == [1, 2]
+
+
+def test_a_job_that_ran_and_failed_is_not_run_again(monkeypatch):
+    runs = [{"State": "failed", "Err": "task: non-zero exit (1)"}, {"State": "complete"}]
+    with pytest.raises(jobs.SwarmError, match="non-zero exit"):
+        follow_job(monkeypatch, runs)
+
+
+def test_a_job_that_never_starts_fails_after_three_tries(monkeypatch):
+    runs = [{"State": "failed", "Err": NOT_STARTED}] * 4
+    with pytest.raises(jobs.SwarmError, match="starting container failed"):
+        follow_job(monkeypatch, runs)

@@ -11,6 +11,9 @@ afterwards, even when a step fails, and leaves the swarm if it created it.
 import base64
 import contextlib
 import json
+import os
+import re
+import secrets
 import subprocess
 import time
 from http import HTTPStatus
@@ -23,7 +26,7 @@ from harness.compose import MIGRATE, PROD, PSQL, Compose, docker
 from harness.load import Load, Request
 from harness.project import ROOT
 from harness.waiting import WaitTimeout, wait_until
-from scripts.make_env import declared_secrets
+from scripts.make_env import declared_secrets, optional_secrets
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("swarm")]
 
@@ -43,9 +46,32 @@ def stack_name(project: Compose) -> str:
     return project.name
 
 
+# Secret values that replace .env's from the test that rotates them on: every later deploy
+# runs with them, as an operator's would after editing .env.
+rotated: dict[str, str] = {}
+
+
 def swarm_environ(project: Compose) -> dict[str, str]:
-    # One replica on the first deploy; later deploys keep the count Swarm has.
-    return project.environ(SWARM_STACK=project.name, WEB_IMAGE=project.image, WEB_REPLICAS="1")
+    # One replica on the first deploy; later deploys keep the count Swarm has. This machine's
+    # clients play the TLS-terminating proxy in front of nginx: they reach its port, published
+    # on the node, from the gateway of the node's docker_gwbridge network.
+    return project.environ(
+        SWARM_STACK=project.name,
+        WEB_IMAGE=project.image,
+        WEB_REPLICAS="1",
+        NGINX_TRUSTED_PROXIES=node_gateway(),
+        **rotated,
+    )
+
+
+def node_gateway() -> str:
+    return docker(
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        "docker_gwbridge",
+    ).stdout.strip()
 
 
 def make(project: Compose, *args: str, check: bool = True, timeout: float = 600):
@@ -251,6 +277,13 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     for name in ("db", "web", "nginx", "migrate", "worker"):
         for key in ("image", "command", "entrypoint", "cap_drop", "cap_add", "read_only"):
             assert stack[name].get(key) == compose_config[name].get(key), (name, key)
+        # The same limits (CPUs as a string for the stack loader), every root read-only.
+        limits = compose_config[name]["deploy"]["resources"]["limits"]
+        assert stack[name]["deploy"]["resources"]["limits"] == {
+            **limits,
+            "cpus": str(limits["cpus"]),
+        }, name
+        assert stack[name]["read_only"] is True, name
         assert stack[name].get("stop_grace_period") == compose_config[name].get(
             "stop_grace_period"
         ), name
@@ -258,15 +291,17 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
         assert stack[name]["healthcheck"] == compose_config[name]["healthcheck"], name
     assert stack["migrate"]["healthcheck"] == {"disable": True}
 
-    secrets = set(declared_secrets())
+    secret_names = {*declared_secrets(), *optional_secrets()}
     for name in ("web", "migrate", "worker"):
         in_compose = {
             key
             for key, value in compose_config[name]["environment"].items()
-            if value is not None and key not in secrets
+            if value is not None and key not in secret_names
         }
         in_swarm = {
-            key for key in stack[name]["environment"] if key.removesuffix("_FILE") not in secrets
+            key
+            for key in stack[name]["environment"]
+            if key.removesuffix("_FILE") not in secret_names
         }
         assert in_swarm == in_compose, name
         for key in in_compose - {"DJANGO_DB_HOST"}:
@@ -274,12 +309,17 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     for name, expected in {
         "db": ["django_db_password", "postgres_password"],
         # The app's own role: web and the job never hold the superuser's password.
-        "web": ["django_db_password", "django_secret_key"],
-        "worker": ["django_db_password", "django_secret_key"],
-        "migrate": ["django_db_password", "django_secret_key", "django_superuser_password"],
+        "web": ["django_db_password", "django_secret_key", "django_secret_key_fallbacks"],
+        "worker": ["django_db_password", "django_secret_key", "django_secret_key_fallbacks"],
+        "migrate": [
+            "django_db_password",
+            "django_secret_key",
+            "django_secret_key_fallbacks",
+            "django_superuser_password",
+        ],
     }.items():
         assert sorted(secret["source"] for secret in stack[name]["secrets"]) == expected
-        assert not secrets & set(stack[name]["environment"]), name
+        assert not secret_names & set(stack[name]["environment"]), name
 
     web = stack["web"]["deploy"]
     assert web["endpoint_mode"] == "dnsrr"
@@ -287,6 +327,20 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
     assert web["update_config"]["failure_action"] == "rollback"
     assert "rollback_config" in web
     assert stack["migrate"]["deploy"]["mode"] == "replicated-job"
+
+    # Encrypted overlay networks; the database on one of its own, with no way out, that
+    # nginx does not join.
+    networks = swarm_config(project)["networks"]
+    assert all(network["driver_opts"]["encrypted"] == "true" for network in networks.values())
+    assert networks["db"]["internal"] is True
+    joined = {name: set(spec["networks"]) for name, spec in stack.items()}
+    assert joined == {
+        "db": {"db"},
+        "web": {"front", "db"},
+        "worker": {"front", "db"},
+        "migrate": {"front", "db"},
+        "nginx": {"front"},
+    }
     assert stack["nginx"]["ports"] == [
         {"mode": "host", "target": 80, "published": project.ports["NGINX_PORT"], "protocol": "tcp"}
     ]
@@ -299,7 +353,7 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
 
 def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
     started = time.monotonic()
-    make(project, "swarm-up")
+    deployed = make(project, "swarm-up")
     up = time.monotonic() - started
     started = time.monotonic()
     migrated = make(project, "swarm-migrate")
@@ -309,6 +363,8 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
     print(line)
 
     assert "accounts.0002_create_superuser... OK" in migrated.stdout
+    # What Swarm leaves out of compose.yaml, said where the operator sees it.
+    assert re.search(r"Ignoring unsupported options: .*security_opt", deployed.stderr)
     assert len(containers(project, "web")) == 1
     label = docker(
         "node", "inspect", "--format", f'{{{{index .Spec.Labels "{data_label(project)}"}}}}', swarm
@@ -332,12 +388,44 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
         "/etc/nginx/conf.d/default.conf": "docker/nginx/default.conf",
         "/etc/nginx/static-files.conf": "docker/nginx/static-files.conf",
         "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
+        "/docker-entrypoint.d/41-trusted-proxies.sh": "docker/nginx/trusted-proxies.sh",
     }
     assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
     for config in configs:
         data = docker("config", "inspect", "--format", "{{json .Spec.Data}}", config["ConfigID"])
         source = ROOT / sources[config["File"]["Name"]]
         assert base64.b64decode(json.loads(data.stdout)) == source.read_bytes(), source
+
+
+def test_swarm_applies_the_limits_and_hardening_but_not_no_new_privileges(project):
+    """What the engine makes of compose.yaml's hardening on Swarm: limits, read-only root
+    file systems, dropped capabilities and the networks apply; `security_opt` does not
+    (`docker stack deploy` says "Ignoring unsupported options: security_opt"), which the web
+    image makes up for by holding no setuid or setgid program (tests/docker/test_compose.py)."""
+    for name in ("db", "web", "worker", "nginx"):
+        task = json.loads(docker("service", "inspect", f"{project.name}_{name}").stdout)[0]["Spec"][
+            "TaskTemplate"
+        ]
+        limits = task["Resources"]["Limits"]
+        assert limits["NanoCPUs"] > 0, name
+        assert limits["MemoryBytes"] > 0, name
+        assert limits["Pids"] > 0, name
+        assert task["ContainerSpec"]["ReadOnly"] is True, name
+        assert task["ContainerSpec"]["CapabilityDrop"] == ["ALL"], name
+        container = containers(project, name)[0]
+        host = json.loads(docker("inspect", "-f", "{{json .HostConfig}}", container).stdout)
+        assert "no-new-privileges:true" not in (host["SecurityOpt"] or []), name
+        assert host["ReadonlyRootfs"] is True, name
+        assert host["PidsLimit"] == limits["Pids"], name
+
+    for network in ("front", "db"):
+        options = docker(
+            "network", "inspect", "--format", "{{json .Options}}", f"{project.name}_{network}"
+        )
+        assert json.loads(options.stdout)["encrypted"] == "true", network
+    # nginx is not on the database's network: it cannot even resolve the name.
+    nginx = containers(project, "nginx")[0]
+    assert docker("exec", nginx, "getent", "hosts", "db", check=False).returncode != 0
 
 
 def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice(project):
@@ -378,7 +466,8 @@ def test_two_migrate_jobs_at_once_both_succeed_and_apply_nothing_twice(project):
 
 def test_the_generated_superuser_signs_in_through_nginx(project):
     """Over plain http with DEBUG off, the cookies are Secure: the client says what a TLS
-    proxy in front of nginx would (X-Forwarded-Proto) and returns the cookies itself."""
+    proxy in front of nginx would (X-Forwarded-Proto), from the address nginx trusts as that
+    proxy, and returns the cookies itself."""
     superuser = Account(
         project.values["DJANGO_SUPERUSER_USERNAME"], project.values["DJANGO_SUPERUSER_PASSWORD"]
     )
@@ -388,6 +477,53 @@ def test_the_generated_superuser_signs_in_through_nginx(project):
     assert signed_in.status_code == HTTPStatus.FOUND, signed_in.text[:500]
     assert signed_in.headers["Location"] == "/admin/"
     assert "Secure" in signed_in.headers["Set-Cookie"]
+    admin = session.get(f"{project.url()}/admin/", allow_redirects=False, timeout=10)
+    assert admin.status_code == HTTPStatus.OK
+    assert "Site administration" in admin.text
+
+
+def test_a_new_signing_key_in_env_rolls_web_over_and_signs_nobody_out(project):
+    """Rotating DJANGO_SECRET_KEY as swarm/README.md says: the new key in .env, the old one
+    in DJANGO_SECRET_KEY_FALLBACKS, `make swarm-up`. It says which secrets changed, web moves
+    to their new versions, and a session signed in before the rotation is still signed in."""
+    superuser = Account(
+        project.values["DJANGO_SUPERUSER_USERNAME"], project.values["DJANGO_SUPERUSER_PASSWORD"]
+    )
+    session, signed_in = sign_in(
+        project.url(), superuser, path="/admin/login/", next="/admin/", behind_tls=True
+    )
+    assert signed_in.status_code == HTTPStatus.FOUND
+    rotated["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    rotated["DJANGO_SECRET_KEY_FALLBACKS"] = project.values["DJANGO_SECRET_KEY"]
+    started = time.monotonic()
+    result = make(project, "swarm-up")
+    figures.append(f"swarm-up with a new signing key: {time.monotonic() - started:.1f}s")
+    print(figures[-1])
+    for variable in rotated:
+        assert f"{variable} is not the value the stack runs with" in result.stdout, variable
+    assert "DJANGO_DB_PASSWORD is not the value" not in result.stdout
+
+    web = web_service(project)["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    names = sorted(secret["SecretName"] for secret in web)
+    assert names == [
+        f"{project.name}_django_db_password_v1",
+        f"{project.name}_django_secret_key_fallbacks_v2",
+        f"{project.name}_django_secret_key_v2",
+    ]
+    # The running replica reads the new key (compared inside it: no value on a command line).
+    replica = containers(project, "web")[0]
+    same = docker(
+        "exec",
+        "--env",
+        "EXPECTED",
+        replica,
+        "sh",
+        "-c",
+        'test "$(cat /run/secrets/django_secret_key)" = "$EXPECTED"',
+        check=False,
+        env={**os.environ, "EXPECTED": rotated["DJANGO_SECRET_KEY"]},
+    )
+    assert same.returncode == 0
     admin = session.get(f"{project.url()}/admin/", allow_redirects=False, timeout=10)
     assert admin.status_code == HTTPStatus.OK
     assert "Site administration" in admin.text
@@ -535,6 +671,7 @@ def test_a_killed_replica_is_replaced_and_nothing_fails_once_it_is_healthy(proje
 
 def test_secrets_are_files_and_appear_in_no_service_definition_nor_log(project):
     values = {name: project.values[name] for name in declared_secrets()}
+    values.update({f"rotated {name}": value for name, value in rotated.items()})
     services = docker("stack", "services", "--quiet", project.name).stdout.split()
     assert len(services) == 5, services
     definitions = docker("service", "inspect", *services).stdout
@@ -561,7 +698,11 @@ def test_secrets_are_files_and_appear_in_no_service_definition_nor_log(project):
 
     web = containers(project, "web")[0]
     files = docker("exec", web, "ls", "/run/secrets").stdout.split()
-    assert sorted(files) == ["django_db_password", "django_secret_key"]
+    assert sorted(files) == [
+        "django_db_password",
+        "django_secret_key",
+        "django_secret_key_fallbacks",
+    ]
     names = {line.split("=", 1)[0] for line in docker("exec", web, "env").stdout.splitlines()}
     assert not names & set(values)
     assert {"DJANGO_SECRET_KEY_FILE", "DJANGO_DB_PASSWORD_FILE"} <= names

@@ -8,6 +8,7 @@ catcher receives it), the database going away and coming back, pgAdmin, a restar
 whole stack, then production mode and scaling. The `stack` fixture tears it all down.
 """
 
+import json
 import re
 import secrets
 import subprocess
@@ -27,6 +28,19 @@ pytestmark = pytest.mark.docker
 
 # Every service's logs, kept before each `down` removes them, for the secrets check at the end.
 service_logs: list[str] = []
+# What a TLS-terminating proxy in front of nginx says; nginx believes it only from a proxy
+# listed in NGINX_TRUSTED_PROXIES.
+BEHIND_TLS = {"X-Forwarded-Proto": "https"}
+# Run by Python in the web container: a sign-in page from nginx over the compose network,
+# claiming https; prints the status.
+ASK_NGINX = """
+import http.client
+connection = http.client.HTTPConnection("nginx", 80, timeout=10)
+connection.request(
+    "GET", "/accounts/login/", headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
+)
+print(connection.getresponse().status)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +97,16 @@ def test_development_ports_listen_on_loopback_only(stack):
             service,
             bindings,
         )
+
+
+def test_every_development_service_has_cpu_memory_and_process_limits(stack):
+    services = stack.run("ps", "--status", "running", "--services").stdout.split()
+    assert len(services) == 6, services
+    for service in services:
+        host = json.loads(
+            docker("inspect", "-f", "{{json .HostConfig}}", stack.container(service)).stdout
+        )
+        assert min(host["NanoCpus"], host["Memory"], host["PidsLimit"]) > 0, service
 
 
 def test_web_does_not_migrate_by_itself(stack):
@@ -314,27 +338,35 @@ def test_production_mode_has_no_development_parts(stack):
 
 
 def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
-    """In production TLS ends in front of nginx; without it, Django sends browsers to https."""
-    plain = requests.get(f"{stack.url()}/accounts/login/", allow_redirects=False, timeout=10)
-    assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY
+    """In production TLS ends in front of nginx; without it, Django sends browsers to https,
+    whatever a client claims about its own scheme."""
     port = stack.ports["NGINX_PORT"]
-    assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
+    for claim in ({}, BEHIND_TLS):
+        plain = requests.get(
+            f"{stack.url()}/accounts/login/", headers=claim, allow_redirects=False, timeout=10
+        )
+        assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY, claim
+        assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
 
-    # What a TLS-terminating proxy in front of nginx sends along.
-    behind_tls = {"X-Forwarded-Proto": "https"}
-    missing = requests.get(f"{stack.url()}/no-such-page/", headers=behind_tls, timeout=10)
+    # This machine in front as the TLS-terminating proxy, listed in NGINX_TRUSTED_PROXIES.
+    stack.trust_the_host_as_proxy(files=PROD)
+    missing = requests.get(f"{stack.url()}/no-such-page/", headers=BEHIND_TLS, timeout=10)
     assert missing.status_code == HTTPStatus.NOT_FOUND
     assert "<h1>Not found</h1>" in missing.text
     assert "Traceback" not in missing.text
 
-    page = requests.get(f"{stack.url()}/accounts/login/", headers=behind_tls, timeout=10)
+    page = requests.get(f"{stack.url()}/accounts/login/", headers=BEHIND_TLS, timeout=10)
     assert page.status_code == HTTPStatus.OK
     assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
     assert "Secure" in page.headers["Set-Cookie"]
 
+    # Another client on the compose network is not that proxy, and is not believed.
+    asked = stack.run("exec", "-T", "web", "python", "-", input=ASK_NGINX, files=PROD)
+    assert asked.stdout.strip() == "301"
+
 
 def test_production_mode_serves_hashed_static_files(stack):
-    page = requests.get(f"{stack.url()}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    page = requests.get(f"{stack.url()}/", headers=BEHIND_TLS, timeout=10)
     css_path = stylesheet_url(page.text)
     assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), "production serves hashed names"
     css = requests.get(f"{stack.url()}{css_path}", timeout=10)
@@ -366,19 +398,25 @@ def test_the_app_connects_as_its_own_role_which_is_no_superuser(stack):
 
 def test_production_containers_are_hardened(stack):
     web = stack.container("web", files=PROD)
-    assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
     touched = stack.run("exec", "-T", "web", "touch", "/app/x", files=PROD, check=False)
     assert touched.returncode != 0
     assert stack.run("exec", "-T", "web", "id", "-u", files=PROD).stdout.strip() != "0"
+    assert docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", web).stdout.strip() == "true"
     for service in ("db", "web", "worker", "nginx"):
-        options = docker(
-            "inspect",
-            "-f",
-            "{{json .HostConfig.SecurityOpt}} {{json .HostConfig.CapDrop}}",
-            stack.container(service, files=PROD),
-        ).stdout
-        assert "no-new-privileges:true" in options, service
-        assert '"ALL"' in options, service
+        host = json.loads(
+            docker(
+                "inspect", "-f", "{{json .HostConfig}}", stack.container(service, files=PROD)
+            ).stdout
+        )
+        assert "no-new-privileges:true" in host["SecurityOpt"], service
+        assert "ALL" in host["CapDrop"], service
+        # Every root file system is read-only, and every service has its limits.
+        assert host["ReadonlyRootfs"] is True, service
+        assert min(host["NanoCpus"], host["Memory"], host["PidsLimit"]) > 0, service
+    # db and nginx write only where they are given a place to (their volumes and tmpfs).
+    for service, path in (("db", "/etc/x"), ("nginx", "/etc/nginx/x")):
+        written = stack.run("exec", "-T", service, "touch", path, files=PROD, check=False)
+        assert "Read-only file system" in written.stderr, service
 
 
 def test_scaled_web_shares_the_load_without_errors(stack):

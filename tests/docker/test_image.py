@@ -1,6 +1,7 @@
 """The web image on its own: built from the Dockerfile through compose, as users build it; it
 holds the product and nothing else, runs as a non-root user and serves without any mount."""
 
+import os
 import re
 from http import HTTPStatus
 
@@ -52,6 +53,43 @@ def test_the_image_holds_the_product_and_no_test_tool_or_secret(image):
 def test_the_image_runs_as_a_non_root_user(image):
     assert docker("run", "--rm", "--entrypoint", "id", image, "-u").stdout.strip() != "0"
     assert docker("image", "inspect", "-f", "{{.Config.User}}", image).stdout.strip() == "app"
+
+
+def test_no_program_in_the_image_gains_rights_when_run(image):
+    """No setuid or setgid file: nothing to gain privileges with, where no-new-privileges is
+    not applied (by an orchestrator that ignores it)."""
+    found = docker(
+        "run", "--rm", "--user", "0", "--entrypoint", "find", image,
+        "/", "-xdev", "-type", "f", "-perm", "/6000",
+    )  # fmt: skip
+    assert found.stdout.split() == []
+
+
+def test_the_image_checks_a_managed_databases_certificate_against_its_ca_bundle(image):
+    """DJANGO_DB_SSLROOTCERT=system names the image's own CA bundle (Debian's), not the
+    folder that psycopg's bundled OpenSSL would look in, where there is none."""
+    # Values only to load the settings; passed by name, as secrets are.
+    environ = {
+        "DJANGO_SECRET_KEY": "only-to-load-the-settings",
+        "DJANGO_DB_HOST": "db.example.com",
+        "POSTGRES_USER": "app",
+        "POSTGRES_PASSWORD": "unused",
+        "DJANGO_DB_SSLROOTCERT": "system",
+    }
+    shown = docker(
+        "run",
+        "--rm",
+        *[option for name in environ for option in ("--env", name)],
+        image,
+        "python",
+        "-c",
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['sslrootcert'])",
+        env={**os.environ, **environ},
+    ).stdout.strip()
+    assert shown.startswith("/"), shown
+    certificates = docker("run", "--rm", image, "grep", "-c", "BEGIN CERTIFICATE", shown)
+    assert int(certificates.stdout) > 50, f"{shown}: {certificates.stdout}"
 
 
 def test_the_image_serves_without_any_mount(image, compose_env_file):

@@ -1,0 +1,64 @@
+"""How django-axes (config/settings.py, Authentication) tells sign-in clients apart and
+describes them in the log."""
+
+import ipaddress
+import json
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address of the client that signs in, as nginx saw it.
+
+    nginx sets X-Real-IP to the address it took the connection from (or, behind a proxy the
+    operator lists in NGINX_TRUSTED_PROXIES, to the client's address that proxy reports) and
+    replaces any X-Real-IP a client sent. gunicorn is reached only through nginx, on the
+    compose network or on loopback: the header counts only from such a private address, so
+    an app server reachable from elsewhere by mistake cannot be told any client address.
+    """
+    peer = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+    if forwarded and _is_private(peer) and _is_address(forwarded):
+        return forwarded
+    return peer
+
+
+def describe_client(username, ip_address, user_agent, path_info, request) -> str:
+    """One line for the log: the username and the client's address, quoted as JSON strings so
+    that a username with a line break in it cannot forge a second line; never the password."""
+    if isinstance(path_info, tuple | list):
+        path_info = path_info[0]
+    fields = {"username": username, "client": ip_address, "path": path_info}
+    return " ".join(f"{name}={json.dumps(value or '')}" for name, value in fields.items())
+
+
+def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """The answer to a sign-in while its account is locked for this client: 429 Too Many
+    Requests, with Retry-After, on the site's own page (the admin's sign-in too)."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    page = render(
+        request,
+        "registration/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": seconds // 60},
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+    )
+    page["Retry-After"] = str(seconds)
+    return page
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_private(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_private
+    except ValueError:
+        return False

@@ -6,6 +6,7 @@ import json
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -24,6 +25,18 @@ def client_address(request: HttpRequest) -> str:
     if forwarded and _is_private(peer) and _is_address(forwarded):
         return forwarded
     return peer
+
+
+def attempted_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The username a sign-in tried, cut to the longest an account can have: anything longer
+    belongs to no account, and django-axes keeps it in a column of 255 characters, which
+    PostgreSQL would refuse to overflow (a 500 instead of the form again)."""
+    username = (credentials or {}).get("username")
+    if username is None:
+        username = request.POST.get("username")
+    if username is None:
+        return None
+    return username[: get_user_model().username.field.max_length]
 
 
 def describe_client(username, ip_address, user_agent, path_info, request) -> str:

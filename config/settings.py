@@ -249,8 +249,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
-# The client address that nginx saw (accounts/signin.py), not nginx's own.
+# The client address that nginx saw (accounts/signin.py), not nginx's own; the username as
+# long as one can be.
 AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
+AXES_USERNAME_CALLABLE = "accounts.signin.attempted_username"
 # A failed sign-in is one log line with the username and the client's address (never the
 # password): accounts/signin.py writes it, the logger "axes" is kept to warnings below.
 AXES_CLIENT_STR_CALLABLE = "accounts.signin.describe_client"

@@ -19,7 +19,6 @@ def test_dependabot_watches_python_packages_images_and_actions():
     assert (ROOT / "uv.lock").exists()
     assert re.search(r"^FROM python:\S+ AS base$", (ROOT / "Dockerfile").read_text(), re.M)
     assert "image: postgres:" in (ROOT / "compose.yaml").read_text()
-    assert list((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def test_the_audit_says_in_one_line_when_the_vulnerability_data_does_not_answer(

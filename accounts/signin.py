@@ -22,7 +22,8 @@ def client_address(request: HttpRequest) -> str:
     """
     peer = request.META.get("REMOTE_ADDR", "")
     forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
-    if forwarded and _is_private(peer) and _is_address(forwarded):
+    peer_address = _address(peer)
+    if forwarded and peer_address and peer_address.is_private and _address(forwarded):
         return forwarded
     return peer
 
@@ -62,16 +63,8 @@ def locked_out(request: HttpRequest, response=None, credentials=None) -> HttpRes
     return page
 
 
-def _is_address(text: str) -> bool:
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
-
-
-def _is_private(text: str) -> bool:
-    try:
-        return ipaddress.ip_address(text).is_private
-    except ValueError:
-        return False
+        return None

@@ -35,6 +35,15 @@ def docker(*args: str, check: bool = True, timeout: float = 120, **kwargs):
     return result
 
 
+def network_gateway(network: str) -> str:
+    """The address of a Docker network's gateway: where the host's clients come from."""
+    gateway = docker(
+        "network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", network
+    ).stdout.strip()
+    assert gateway, f"the network {network} has no gateway"
+    return gateway
+
+
 def engine_answers() -> bool:
     try:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
@@ -190,14 +199,7 @@ class Compose:
         """nginx recreated to believe what this machine's clients say about the client and
         its scheme (NGINX_TRUSTED_PROXIES): they reach it from the gateway of the project's
         network, as a TLS-terminating proxy on the host would. Returns that address."""
-        gateway = docker(
-            "network",
-            "inspect",
-            "--format",
-            "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
-            f"{self.name}_default",
-        ).stdout.strip()
-        assert gateway, f"the network {self.name}_default has no gateway"
+        gateway = network_gateway(f"{self.name}_default")
         self.settings["NGINX_TRUSTED_PROXIES"] = gateway
         self.up("nginx", files=files)
         return gateway

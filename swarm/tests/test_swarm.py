@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from harness.accounts import Account, sign_in
-from harness.compose import MIGRATE, PROD, PSQL, Compose, docker
+from harness.compose import MIGRATE, PROD, PSQL, Compose, docker, network_gateway
 from harness.load import Load, Request
 from harness.project import ROOT
 from harness.waiting import WaitTimeout, wait_until
@@ -59,19 +59,9 @@ def swarm_environ(project: Compose) -> dict[str, str]:
         SWARM_STACK=project.name,
         WEB_IMAGE=project.image,
         WEB_REPLICAS="1",
-        NGINX_TRUSTED_PROXIES=node_gateway(),
+        NGINX_TRUSTED_PROXIES=network_gateway("docker_gwbridge"),
         **rotated,
     )
-
-
-def node_gateway() -> str:
-    return docker(
-        "network",
-        "inspect",
-        "--format",
-        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
-        "docker_gwbridge",
-    ).stdout.strip()
 
 
 def make(project: Compose, *args: str, check: bool = True, timeout: float = 600):

@@ -40,7 +40,7 @@ def _cgroup_values(*paths: str, root: Path) -> list[str] | None:
 
 
 def cpu_limit(root: Path = CGROUP) -> float | None:
-    """The CPUs the container's quota allows (`--cpus`, compose and Swarm limits), or None."""
+    """The CPUs the container's quota allows (`docker run --cpus`, compose's limits), or None."""
     values = _cgroup_values("cpu.max", root=root)  # v2: "<quota> <period>" or "max <period>"
     if values is None:
         quota = _cgroup_values("cpu/cpu.cfs_quota_us", root=root)  # v1: -1 when unlimited

@@ -182,7 +182,7 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Each process keeps rendered fragments ({% cache %}: the to-do rows) in its own memory. Their
+# Each process keeps rendered fragments ({% cache %}: rows of a list, say) in its own memory. Their
 # keys hold the version of what they show, so a change never meets a stale copy in another
 # worker or replica, and nothing needs a shared cache (Redis or memcached would go here).
 CACHES = {

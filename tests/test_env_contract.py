@@ -20,9 +20,9 @@ READ_IN_PYTHON = re.compile(
     r"""\s*[\(\[]\s*"""
     r"""["'](?P<name>[A-Z][A-Z0-9_]+)["']"""
 )
-# Not settings of the project: what a process gets from elsewhere, and variables that only
-# pass parameters from the harness to its scripts.
-NOT_SETTINGS = {"HOSTNAME", "PATH", "HOME", "CI"}
+# Not settings of the project: what a process gets from elsewhere (Docker's own DOCKER_HOST
+# among them), and variables that only pass parameters from the harness to its scripts.
+NOT_SETTINGS = {"HOSTNAME", "PATH", "HOME", "CI", "DOCKER_HOST"}
 
 
 def product_python() -> list[Path]:

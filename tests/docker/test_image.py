@@ -139,7 +139,7 @@ def test_the_image_serves_without_any_mount(image, compose_env_file):
     ],
 )
 def test_gunicorn_starts_a_worker_per_cpu_of_the_containers_limits(image, cpus, memory, workers):
-    """Sized from the limits Docker applies (compose's and Swarm's are the same cgroup
+    """Sized from the limits Docker applies (compose's and orchestrators' are the same cgroup
     settings), not from the host's CPUs that Python sees."""
     host_cpus = int(docker("info", "--format", "{{.NCPU}}").stdout)
     if float(cpus) > host_cpus:

@@ -14,7 +14,7 @@ from harness.binaries import require
 from harness.browser import launch_chromium
 from harness.compose import engine_answers, write_env_file
 from harness.project import ROOT
-from harness.stack import Stack, production_like_stack
+from harness.stack import Stack, TlsStack, production_like_stack, production_tls
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
@@ -24,6 +24,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     """gunicorn + nginx + PostgreSQL, migrated, static files collected, superuser created."""
     with production_like_stack(tmp_path_factory.mktemp("stack")) as running_stack:
         yield running_stack
+
+
+@pytest.fixture(scope="session")
+def tls_stack(stack, tmp_path_factory) -> Iterator[TlsStack]:
+    """The stack's app as production serves it: https with a certificate from a local CA,
+    plain http redirected, secure cookies."""
+    with production_tls(stack, tmp_path_factory.mktemp("tls")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -255,7 +255,9 @@ def test_a_certificate_replaced_under_load_is_served_without_a_failed_request(
     stack, certificates, capsys
 ):
     """As certbot's deploy hook replaces the files: nginx, looking every second, reloads, and
-    the old workers finish what they serve. Twice, so that the watcher outlives a reload."""
+    the old workers finish what they serve. Twice, so that the watcher outlives a reload. A
+    keep-alive connection idle in an old worker is closed; the client sends its next GET
+    again on a new one, as browsers do (harness/load.py counts those)."""
     port = https_port(stack)
     pickups = []
     with Load(
@@ -265,6 +267,7 @@ def test_a_certificate_replaced_under_load_is_served_without_a_failed_request(
         pause=0.01,
         timeout=20,
         verify=certificates.ca,
+        retry_on_closed_keepalive=True,
     ) as load:
         time.sleep(2)
         for _ in range(2):
@@ -287,4 +290,6 @@ def test_a_certificate_replaced_under_load_is_served_without_a_failed_request(
         )
     assert load.failures() == []
     assert len(load.outcomes) > 100
+    # At most the connections that were idle in an old worker when it stopped, per reload.
+    assert load.retried <= load.connections * 2
     assert stack.logs().count("the certificate changed: nginx reloaded") == 2

@@ -184,10 +184,12 @@ def render_nginx_site(
                 "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl{http2};",
                 "include /run/nginx/": f"include {runtime}/",
                 "include /etc/nginx/app.conf;": f"include {app};",
+                "ssl_certificate /etc/nginx/certs/": f"ssl_certificate {certificates.directory}/",
+                "ssl_certificate_key /etc/nginx/certs/": (
+                    f"ssl_certificate_key {certificates.directory}/"
+                ),
             },
         )
-        assert https.count("/etc/nginx/certs/") == 2, f"{HTTPS} no longer names two files"
-        https = https.replace("/etc/nginx/certs/", f"{certificates.directory}/")
         if not http2_directive:
             assert https.count("    http2 on;\n") == 2, f"{HTTPS} no longer has two http2 lines"
             https = https.replace("    http2 on;\n", "")

@@ -516,8 +516,8 @@ def test_a_certificate_replaced_under_load_is_served_after_a_reload_without_a_fa
     ) as load:
         time.sleep(2)
         before = handshake(port, client(certificates.ca)).serial
-        replaced = time.monotonic()
         new = replace_certificate(certificates)
+        replaced = time.monotonic()  # the files in place (making them took a moment before)
         tls_stack.reload_nginx()
         wait_until(
             lambda: handshake(port, client(certificates.ca)).serial == new,

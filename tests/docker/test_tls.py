@@ -272,8 +272,8 @@ def test_a_certificate_replaced_under_load_is_served_without_a_failed_request(
         time.sleep(2)
         for _ in range(2):
             before = handshake(port, client(certificates.ca)).serial
-            replaced = time.monotonic()
             new = replace_certificate(certificates)
+            replaced = time.monotonic()  # the files in place (making them took a moment before)
             assert new != before
             wait_until(
                 lambda new=new: handshake(port, client(certificates.ca)).serial == new,

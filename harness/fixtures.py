@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from harness.accounts import Account, create_account
 from harness.binaries import require
@@ -51,7 +51,14 @@ def new_account(stack) -> Callable[..., Account]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API, once per session (it cannot be started twice at once)."""
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
     """One Chromium for the session.
 
     While Playwright's sync API is active, its event loop counts as running in this thread, and
@@ -59,10 +66,9 @@ def browser() -> Iterator[Browser]:
     the ORM in this process (users are made by manage.py, in a subprocess), and pytest-django
     runs every database test before them.
     """
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

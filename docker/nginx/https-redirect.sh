@@ -21,7 +21,7 @@ suffix=":$port"
 
 case "$(printf '%s' "${DJANGO_SECURE_SSL_REDIRECT:-True}" | tr 'A-Z' 'a-z')" in
     false | 0 | no | off)
-        echo "# DJANGO_SECURE_SSL_REDIRECT is off: plain http is served as it is." >"$target.partial"
+        echo "# DJANGO_SECURE_SSL_REDIRECT is off: plain http is served." >"$target.partial"
         echo "$0: plain http is not redirected (DJANGO_SECURE_SSL_REDIRECT)"
         ;;
     *)

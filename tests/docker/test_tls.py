@@ -18,7 +18,7 @@ from http import HTTPStatus
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from harness.accounts import Account, sign_in
 from harness.browser import home_trusting, launch_chromium
@@ -177,27 +177,26 @@ def test_https_pages_carry_hsts_and_secure_cookies_and_the_superuser_signs_in(st
 
 @pytest.mark.browser
 def test_chromium_trusting_the_local_ca_signs_in_to_the_admin_over_https(
-    stack, certificates, tmp_path
+    stack, certificates, playwright, tmp_path
 ):
     """A browser that imported the CA, as `make certs` tells the user to: no certificate
     error is ignored, so a wrong certificate fails the page load."""
     home = home_trusting(certificates.ca, tmp_path / "home")
     account = superuser(stack)
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, home=home)
-        try:
-            page = browser.new_context().new_page()
-            response = page.goto(f"{stack.https_url()}/admin/login/?next=/admin/")
-            assert response.status == HTTPStatus.OK
-            assert response.headers["strict-transport-security"].startswith("max-age=")
-            page.get_by_label("Username").fill(account.username)
-            page.get_by_label("Password").fill(account.password)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_text("Site administration")).to_be_visible()
-            assert page.url == f"{stack.https_url()}/admin/"
-            assert page.evaluate("window.isSecureContext") is True
-        finally:
-            browser.close()
+    browser = launch_chromium(playwright, home=home)
+    try:
+        page = browser.new_context().new_page()
+        response = page.goto(f"{stack.https_url()}/admin/login/?next=/admin/")
+        assert response.status == HTTPStatus.OK
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+        page.get_by_label("Username").fill(account.username)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text("Site administration")).to_be_visible()
+        assert page.url == f"{stack.https_url()}/admin/"
+        assert page.evaluate("window.isSecureContext") is True
+    finally:
+        browser.close()
 
 
 def test_the_acme_challenge_path_is_served_from_the_shared_volume_on_plain_http(stack):

@@ -369,7 +369,8 @@ def test_production_mode_serves_hashed_static_files(stack):
     page = requests.get(f"{stack.url()}/", headers=BEHIND_TLS, timeout=10)
     css_path = stylesheet_url(page.text)
     assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), "production serves hashed names"
-    css = requests.get(f"{stack.url()}{css_path}", timeout=10)
+    # Over https, as production's browsers fetch it (plain http is redirected there).
+    css = requests.get(f"{stack.https_url()}{css_path}", verify=stack.certificates.ca, timeout=10)
     assert css.status_code == HTTPStatus.OK
     assert "immutable" in css.headers["Cache-Control"]
 
@@ -442,7 +443,9 @@ def test_scaled_web_shares_the_load_without_errors(stack):
 
     def all_three_answered() -> bool:
         for _ in range(30):
-            response = requests.get(f"{stack.url()}/health/", timeout=10)
+            response = requests.get(
+                f"{stack.https_url()}/health/", verify=stack.certificates.ca, timeout=10
+            )
             if response.status_code != HTTPStatus.OK:
                 failures.append(response.status_code)
                 continue

@@ -53,6 +53,10 @@ lock: | $(UV) ## Update uv.lock after changing dependencies in pyproject.toml
 env: ## Create .env from .env.example with fresh secrets (never overwrites)
 	@$(PYTHON) scripts/make_env.py --target $(DJANGO_ENV_FILE)
 
+.PHONY: certs
+certs: env venv ## A local CA and a certificate for DJANGO_ALLOWED_HOSTS in certs/ (never overwrites)
+	@$(UV) run --locked --no-sync python scripts/make_certs.py
+
 # --- Without Docker ---------------------------------------------------------------------
 
 RUN_PORT ?= 8000
@@ -127,7 +131,8 @@ test-docker-if-engine: venv
 # --- Docker -----------------------------------------------------------------------------
 
 .PHONY: up
-up: env ## Start the stack (ENV=prod: the base file only, as production runs it)
+# Production serves https, with the certificate of certs/ (a local one unless there is one).
+up: env $(if $(filter dev,$(ENV)),,certs) ## Start the stack (ENV=prod: the base file only, as production runs it)
 	$(COMPOSE) up --build --detach --wait
 
 .PHONY: migrate

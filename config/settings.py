@@ -307,11 +307,13 @@ STORAGES = {
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#module-django.middleware.security
 # ---------------------------------------------------------------------------------------------
 
-# TLS ends in front of the app (a load balancer, or a proxy in front of nginx); nginx sets
-# X-Forwarded-Proto itself, from such a proxy's word only if NGINX_TRUSTED_PROXIES lists it,
-# and gunicorn is reachable only through nginx. With DEBUG off, plain
-# http is redirected to https, and cookies travel over https only. Each switch can be turned
-# off for plain-http set-ups (loopback tests) without touching the others.
+# TLS ends in front of the app, at nginx (docker/nginx/https.conf) or a load balancer in front
+# of it. nginx sets X-Forwarded-Proto itself on every request, from its own connection, or
+# from such a proxy's word only if NGINX_TRUSTED_PROXIES lists it; whatever a client sends in
+# it never arrives, and gunicorn is reachable only through nginx. So this header is believed.
+# With DEBUG off, plain http is redirected to https (by nginx already, and by Django for
+# whatever reaches it otherwise), and cookies travel over https only. Each switch can be
+# turned off for plain-http set-ups (loopback tests) without touching the others.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = config("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG, cast=bool)
 # Container healthchecks call the app over plain http from inside the container.
@@ -319,9 +321,12 @@ SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = config("DJANGO_SECURE_COOKIES", default=not DEBUG, cast=bool)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# HSTS: once a browser has seen it, it refuses plain http for the domain, so start small in
-# a new deployment and raise it. Preloading is a commitment to the browsers' lists: opt in.
-SECURE_HSTS_SECONDS = config("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000, cast=int)
+# HSTS: once a browser has seen it, it refuses plain http for the domain for that long, so it
+# is staged as Django's deployment checklist advises: an hour by default, which a mistake
+# costs little of; once https is known to work everywhere the site is reached, the operator
+# raises it (a day, a week, then a year: 31536000). Preloading is a commitment to the
+# browsers' lists: opt in.
+SECURE_HSTS_SECONDS = config("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 3600, cast=int)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = config("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True, cast=bool)
 SECURE_HSTS_PRELOAD = config("DJANGO_HSTS_PRELOAD", default=False, cast=bool)
 if not SECURE_HSTS_PRELOAD:

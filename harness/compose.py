@@ -11,6 +11,7 @@ from pathlib import Path
 from decouple import RepositoryEnv
 
 from harness.project import ROOT, clean_environ, django_script, free_port, project_name
+from harness.tls import Certificates, make_certificates
 
 DEV = ("compose.yaml", "compose.override.yaml")
 PROD = ("compose.yaml",)
@@ -19,7 +20,14 @@ MIGRATE = ("compose.migrate.yaml",)
 # the SQL on stdin, bare values out.
 PSQL = ("sh", "-c", 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq')
 # The ports the compose files publish, by the variable that sets each.
-PORT_VARIABLES = ("NGINX_PORT", "WEB_PORT", "POSTGRES_PORT", "PGADMIN_PORT", "MAILPIT_PORT")
+PORT_VARIABLES = (
+    "NGINX_PORT",
+    "NGINX_HTTPS_PORT",
+    "WEB_PORT",
+    "POSTGRES_PORT",
+    "PGADMIN_PORT",
+    "MAILPIT_PORT",
+)
 
 
 class CommandFailed(AssertionError):
@@ -66,7 +74,8 @@ def write_env_file(path: Path) -> dict[str, str]:
 class Compose:
     """One compose project: `suffix` names it after the project (<name>-<suffix>), and its
     images too. Published ports are free ones, unless given. `settings` are variables the
-    test sets in compose's environment, over the env file."""
+    test sets in compose's environment, over the env file. nginx's certificate is one that
+    `make certs` made beside the env file (NGINX_CERTS_DIR), unless `settings` name another."""
 
     suffix: str
     env_file: Path
@@ -80,6 +89,14 @@ class Compose:
         self.name = f"{os.environ.get('HARNESS_PROJECT') or project_name()}-{self.suffix}"
         self.ports = {name: self.ports.get(name) or free_port() for name in PORT_VARIABLES}
         self.values = RepositoryEnv(str(self.env_file)).data
+        if "NGINX_CERTS_DIR" not in self.settings:
+            certs = self.env_file.parent / "certs"
+            if not (certs / "fullchain.pem").exists():
+                make_certificates(certs)
+            self.settings["NGINX_CERTS_DIR"] = str(certs)
+        self.certificates = Certificates(
+            Path(self.settings["NGINX_CERTS_DIR"]), self.env_file.parent / "local-ca"
+        )
 
     @property
     def image(self) -> str:
@@ -87,6 +104,10 @@ class Compose:
 
     def url(self, variable: str = "NGINX_PORT") -> str:
         return f"http://127.0.0.1:{self.ports[variable]}"
+
+    def https_url(self, host: str = "localhost") -> str:
+        """nginx over https, by a name its certificate holds (localhost, 127.0.0.1)."""
+        return f"https://{host}:{self.ports['NGINX_HTTPS_PORT']}"
 
     def environ(self, **extra: str) -> dict[str, str]:
         """What compose (and make) run with: the project, its env file and ports, and no

@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from harness.accounts import Account, create_account
 from harness.binaries import require
 from harness.browser import launch_chromium
 from harness.compose import engine_answers, write_env_file
 from harness.project import ROOT
-from harness.stack import Stack, production_like_stack
+from harness.stack import Stack, TlsStack, production_like_stack, production_tls
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
@@ -24,6 +24,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     """gunicorn + nginx + PostgreSQL, migrated, static files collected, superuser created."""
     with production_like_stack(tmp_path_factory.mktemp("stack")) as running_stack:
         yield running_stack
+
+
+@pytest.fixture(scope="session")
+def tls_stack(stack, tmp_path_factory) -> Iterator[TlsStack]:
+    """The stack's app as production serves it: https with a certificate from a local CA,
+    plain http redirected, secure cookies."""
+    with production_tls(stack, tmp_path_factory.mktemp("tls")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -43,7 +51,14 @@ def new_account(stack) -> Callable[..., Account]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API, once per session (it cannot be started twice at once)."""
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
     """One Chromium for the session.
 
     While Playwright's sync API is active, its event loop counts as running in this thread, and
@@ -51,10 +66,9 @@ def browser() -> Iterator[Browser]:
     the ORM in this process (users are made by manage.py, in a subprocess), and pytest-django
     runs every database test before them.
     """
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

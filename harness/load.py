@@ -33,7 +33,12 @@ class Outcome:
 
 class Load:
     """`plan(connection, n)` says what the n-th request of a connection is; `observe`, if
-    given, notes something of each answer (which container sent it, say)."""
+    given, notes something of each answer (which container sent it, say).
+
+    `retry_on_closed_keepalive`: a GET sent on a kept-alive connection that the server closed
+    while it was idle (the request never reached it: nothing came back) is sent once more on
+    a new connection, as browsers do (RFC 9112, 9.3.1); an nginx reload closes its old
+    workers' idle connections. Such retries are counted (`retried`), not hidden."""
 
     def __init__(
         self,
@@ -44,10 +49,15 @@ class Load:
         pause: float = 0.0,
         timeout: float = 60,
         observe: Callable[[requests.Response], str | None] | None = None,
+        verify: bool | str = True,
+        retry_on_closed_keepalive: bool = False,
     ):
         self.url, self.plan, self.pause, self.timeout = url, plan, pause, timeout
         self.observe = observe
+        self.verify = verify  # over https: True, or the CA file that signed the server's
         self.connections = connections
+        self.retry_on_closed_keepalive = retry_on_closed_keepalive
+        self.retried = 0
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -59,25 +69,43 @@ class Load:
     def _send(self, index: int) -> None:
         session = requests.Session()
         n = index
+        kept_alive = False  # whether the next request goes on a connection used before
         while not self._stopping.is_set():
             request = self.plan(index, n)
             n += 1
             start = time.monotonic()
             note = None
-            try:
-                response = session.request(
+
+            def send(request=request):
+                return session.request(
                     request.method,
                     f"{self.url}{request.path}",
                     data=request.data,
                     headers=request.headers,
                     allow_redirects=False,
                     timeout=self.timeout,
+                    # Per request: requests lets REQUESTS_CA_BUNDLE override a session's own.
+                    verify=self.verify,
                 )
+
+            try:
+                try:
+                    response = send()
+                except requests.ConnectionError as error:
+                    closed_idle = "RemoteDisconnected" in repr(error) and kept_alive
+                    if not (self.retry_on_closed_keepalive and closed_idle):
+                        raise
+                    if request.method != "GET":
+                        raise
+                    with self._lock:
+                        self.retried += 1
+                    response = send()
                 status, detail = response.status_code, response.text[:300]
+                kept_alive = response.headers.get("Connection", "").lower() != "close"
                 if self.observe and status in request.expected:
                     note = self.observe(response)
             except (requests.RequestException, ValueError) as error:
-                status, detail = None, repr(error)[:300]
+                status, detail, kept_alive = None, repr(error)[:300], False
             ok = status in request.expected
             outcome = Outcome(
                 start,
@@ -121,6 +149,8 @@ class Load:
         statuses = Counter(o.status for o in outcomes)
         return (
             f"{len(outcomes)} requests in {seconds:.1f}s ({len(outcomes) / seconds:.0f}/s, "
-            f"{self.connections} connections), {len(self.failures())} failed; statuses "
+            f"{self.connections} connections), {len(self.failures())} failed"
+            + (f" ({self.retried} retried once, as browsers do)" if self.retried else "")
+            + "; statuses "
             f"{dict(sorted(statuses.items(), key=str))}"
         )

@@ -4,6 +4,7 @@ and paths differ."""
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -18,18 +19,24 @@ import requests
 from harness.accounts import Account
 from harness.binaries import require
 from harness.project import ROOT, clean_environ, free_port, manage
+from harness.tls import Certificates, make_certificates
 from harness.waiting import wait_until
 
 NGINX = ROOT / "docker" / "nginx"
 NGINX_SITE = NGINX / "default.conf"
+APP = NGINX / "app.conf"
+HTTPS = NGINX / "https.conf"
+HTTP_TO_HTTPS = NGINX / "http-to-https.conf"
+PLAIN_HTTP_ONLY = NGINX / "plain-http-only.conf"
 STATIC_FILES = NGINX / "static-files.conf"
 SERVER_NAMES_SCRIPT = NGINX / "server-names.sh"
 TRUSTED_PROXIES_SCRIPT = NGINX / "trusted-proxies.sh"
+HTTPS_REDIRECT_SCRIPT = NGINX / "https-redirect.sh"
 
 
 @dataclass(frozen=True)
 class Stack:
-    url: str  # through nginx
+    url: str  # through nginx, plain http
     gunicorn_url: str  # gunicorn directly, as nginx reaches it
     superuser: Account  # created by the data migration, from DJANGO_SUPERUSER_*
     env: dict[str, str]
@@ -63,19 +70,25 @@ def postgres_environ() -> dict[str, str]:
 
 
 def write_runtime_files(
-    directory: Path, *, allowed_hosts: str | None = None, trusted_proxies: str = ""
+    directory: Path,
+    *,
+    allowed_hosts: str | None = None,
+    trusted_proxies: str = "",
+    https_port: int | None = None,
 ) -> Path:
-    """What docker/nginx/server-names.sh and trusted-proxies.sh write in the nginx container
-    at each start (/run/nginx/ there): `server_name` for DJANGO_ALLOWED_HOSTS (Django's
-    default list when None), and the proxies of NGINX_TRUSTED_PROXIES (none when empty)."""
+    """What docker/nginx/server-names.sh, trusted-proxies.sh and https-redirect.sh write in
+    the nginx container at each start (/run/nginx/ there): `server_name` for
+    DJANGO_ALLOWED_HOSTS (Django's default list when None), the proxies of
+    NGINX_TRUSTED_PROXIES (none when empty), and the redirect to https on `https_port`."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NGINX_RUNTIME_DIR": str(directory),
         "NGINX_TRUSTED_PROXIES": trusted_proxies,
+        "NGINX_HTTPS_PORT": str(https_port or 443),
     }
     if allowed_hosts is not None:
         env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
-    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT):
+    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT, HTTPS_REDIRECT_SCRIPT):
         subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
     return directory
 
@@ -88,6 +101,13 @@ def replace_once(path: Path, replacements: dict[str, str]) -> str:
     return text
 
 
+def nginx_speaks_http2_directive(nginx: str) -> bool:
+    """`http2 on;` came with nginx 1.25.1; before it, HTTP/2 was a `listen` parameter."""
+    version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version)
+    return bool(found) and tuple(map(int, found.groups())) >= (1, 25, 1)
+
+
 def render_nginx_site(
     workdir: Path,
     *,
@@ -96,23 +116,52 @@ def render_nginx_site(
     static_root: Path,
     allowed_hosts: str | None = None,
     trusted_proxies: str = "",
+    https_port: int | None = None,
+    certificates: Certificates | None = None,
+    http2_directive: bool = True,
 ) -> str:
     """The project's nginx site with loopback addresses in place of the compose names, and
     folders of `workdir` where the container has its tmpfs: /run/nginx/ (the files its start-up
-    scripts write, written here by the same scripts) and /var/cache/nginx/."""
+    scripts write, written here by the same scripts) and /var/cache/nginx/.
+
+    Without `https_port`, plain http serves the app, as the development override has it. With
+    it (and `certificates`), as production has it: https.conf on that port, and plain http
+    redirected there. `http2_directive` false: an nginx older than 1.25.1."""
     static_files = workdir / "static-files.conf"
     static_files.write_text(
         replace_once(STATIC_FILES, {"alias /srv/static/;": f"alias {static_root}/;"})
     )
     runtime = write_runtime_files(
-        workdir / "run", allowed_hosts=allowed_hosts, trusted_proxies=trusted_proxies
+        workdir / "run",
+        allowed_hosts=allowed_hosts,
+        trusted_proxies=trusted_proxies,
+        https_port=https_port,
     )
+    app = workdir / "app.conf"
+    app.write_text(
+        replace_once(APP, {"include /etc/nginx/static-files.conf;": f"include {static_files};"})
+    )
+    http_to_https = workdir / "http-to-https.conf"
+    if https_port:
+        (workdir / "acme").mkdir(parents=True, exist_ok=True)
+        http_to_https.write_text(
+            replace_once(
+                HTTP_TO_HTTPS,
+                {
+                    "root /var/www/acme;": f"root {workdir / 'acme'};",
+                    "include /run/nginx/": f"include {runtime}/",
+                },
+            )
+        )
+    else:
+        http_to_https.write_text(PLAIN_HTTP_ONLY.read_text())
     site = replace_once(
         NGINX_SITE,
         {
             "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
             "listen 80;": f"listen 127.0.0.1:{listen_port};",
-            "include /etc/nginx/static-files.conf;": f"include {static_files};",
+            "include /etc/nginx/http-to-https.conf;": f"include {http_to_https};",
+            "include /etc/nginx/app.conf;": f"include {app};",
             "server web:8001 resolve fail_timeout=1s;": f"server {upstream};",
         },
     )
@@ -120,9 +169,32 @@ def render_nginx_site(
     assert site.count(includes) == 3, f"{NGINX_SITE} no longer includes three runtime files"
     assert site.count(temp_paths) == 5, f"{NGINX_SITE} no longer sets five temporary folders"
     (workdir / "cache").mkdir(parents=True, exist_ok=True)
-    return site.replace(includes, f"include {runtime}/").replace(
+    site = site.replace(includes, f"include {runtime}/").replace(
         temp_paths, f"_temp_path {workdir}/cache/"
     )
+    if https_port:
+        assert certificates, "https needs a certificate"
+        http2 = "" if http2_directive else " http2"
+        https = replace_once(
+            HTTPS,
+            {
+                "listen 443 ssl default_server;": (
+                    f"listen 127.0.0.1:{https_port} ssl{http2} default_server;"
+                ),
+                "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl{http2};",
+                "include /run/nginx/": f"include {runtime}/",
+                "include /etc/nginx/app.conf;": f"include {app};",
+                "ssl_certificate /etc/nginx/certs/": f"ssl_certificate {certificates.directory}/",
+                "ssl_certificate_key /etc/nginx/certs/": (
+                    f"ssl_certificate_key {certificates.directory}/"
+                ),
+            },
+        )
+        if not http2_directive:
+            assert https.count("    http2 on;\n") == 2, f"{HTTPS} no longer has two http2 lines"
+            https = https.replace("    http2 on;\n", "")
+        site += "\n" + https
+    return site
 
 
 def nginx_main_config(workdir: Path, site: Path) -> str:
@@ -186,10 +258,18 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
 
 
 def start_nginx(
-    workdir: Path, port: int, upstream: str, static_root: Path, *, trusted_proxies: str = ""
+    workdir: Path,
+    port: int,
+    upstream: str,
+    static_root: Path,
+    *,
+    trusted_proxies: str = "",
+    https_port: int | None = None,
+    certificates: Certificates | None = None,
 ):
     """Debian's nginx with the project's site config, in front of `upstream`;
-    `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them."""
+    `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them; https on `https_port` with
+    `certificates` (plain http then redirects there), as in production."""
     nginx = require(
         shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin"), "nginx", "nginx"
     )
@@ -202,6 +282,9 @@ def start_nginx(
             upstream=upstream,
             static_root=static_root,
             trusted_proxies=trusted_proxies,
+            https_port=https_port,
+            certificates=certificates,
+            http2_directive=nginx_speaks_http2_directive(nginx),
         )
     )
     main = workdir / "nginx.conf"
@@ -271,3 +354,52 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
                 env=env,
                 logs=workdir,
             )
+
+
+@dataclass(frozen=True)
+class TlsStack:
+    """The stack's app as production serves it: nginx with https.conf in front of a gunicorn
+    with production's https settings (secure cookies, the redirect), on the stack's database."""
+
+    url: str  # plain http, which redirects
+    https_url: str
+    https_port: int
+    certificates: Certificates
+    nginx: subprocess.Popen
+    acme_root: Path  # the folder certbot's webroot would be
+
+    def reload_nginx(self) -> None:
+        """What reload-on-new-certificate.sh does in the container once the files change."""
+        subprocess.run([*self.nginx.args, "-s", "reload"], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def production_tls(stack: Stack, workdir: Path) -> Iterator[TlsStack]:
+    """https beside the stack: a certificate from `make certs`'s script in `workdir`, nginx
+    listening with TLS, and gunicorn with the https settings production has by default."""
+    certificates = make_certificates(workdir / "certs")
+    env = {
+        **stack.env,
+        "DJANGO_SECURE_COOKIES": "True",
+        "DJANGO_SECURE_SSL_REDIRECT": "True",
+    }
+    gunicorn_port, port, https_port = free_port(), free_port(), free_port()
+    with (
+        start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
+        start_nginx(
+            workdir / "nginx",
+            port,
+            f"127.0.0.1:{gunicorn_port}",
+            Path(stack.env["DJANGO_STATIC_ROOT"]),
+            https_port=https_port,
+            certificates=certificates,
+        ) as nginx,
+    ):
+        yield TlsStack(
+            url=f"http://127.0.0.1:{port}",
+            https_url=f"https://localhost:{https_port}",
+            https_port=https_port,
+            certificates=certificates,
+            nginx=nginx,
+            acme_root=workdir / "nginx" / "acme",
+        )

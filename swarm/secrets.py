@@ -59,6 +59,8 @@ def ensure_secrets(config: dict, stack: str) -> None:
     from the latest is a new version, even one that an older version held: going back to an
     old value is said out loud like any other change."""
     for secret, spec in config.get("secrets", {}).items():
+        if "file" in spec:
+            continue  # from a file (nginx's certificate): the deploy creates it
         variable, base = variable_of(secret), spec["name"]
         value = setting(variable)
         if not value and variable not in optional_secrets():
@@ -129,6 +131,9 @@ def remove_unused_versions(config: dict) -> None:
     before versions, once `config` is deployed. Docker refuses to remove one that a service
     still uses (the migrate job, say): that one goes on a later deploy."""
     for spec in config.get("secrets", {}).values():
+        if "file" in spec:
+            remove_other_file_versions(spec["name"])
+            continue
         base = spec["name"].rpartition("_v")[0]
         others = [f"{base}_v{number}" for number in versions(base)]
         if unversioned(base):
@@ -136,3 +141,15 @@ def remove_unused_versions(config: dict) -> None:
         for name in others:
             if name != spec["name"] and docker("secret", "rm", name, check=False).returncode == 0:
                 say(f"removed {name}, which no service uses any more")
+
+
+def remove_other_file_versions(name: str) -> None:
+    """The other versions of a secret made from a file, named <base>_<hash of the files>."""
+    base = name.rpartition("_")[0]
+    names = docker("secret", "ls", "--filter", f"name={base}_", "--format", "{{.Name}}")
+    pattern = re.compile(rf"{re.escape(base)}_[0-9a-f]+")
+    for other in names.stdout.split():
+        removable = other != name and pattern.fullmatch(other)
+        # Docker refuses one a service still uses: that one goes on a later deploy.
+        if removable and docker("secret", "rm", other, check=False).returncode == 0:
+            say(f"removed {other}, which no service uses any more")

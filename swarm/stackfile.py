@@ -50,12 +50,21 @@ def stack_name() -> str:
 
 
 def configs_version(stack: str) -> str:
-    """Swarm configs cannot change: new content needs new names. One hash of every file the
-    stack mounts as a config names this version of them all."""
+    """Swarm configs and secrets cannot change: new content needs new names. One hash of every
+    file the stack mounts as a config or a secret (nginx's certificate) names this version of
+    them all."""
     placeholder = compose_config(stack=stack, environ={"SWARM_CONFIGS_VERSION": "0"})
+    files = {
+        f"{kind}:{name}": spec["file"]
+        for kind in ("configs", "secrets")
+        for name, spec in placeholder.get(kind, {}).items()
+        if "file" in spec
+    }
     digest = hashlib.sha256()
-    for name, config in sorted(placeholder.get("configs", {}).items()):
-        digest.update(name.encode() + b"\0" + Path(config["file"]).read_bytes())
+    for name, path in sorted(files.items()):
+        if not Path(path).is_file():
+            raise SwarmError(f"{path} is missing (nginx's certificate: `make certs` makes one)")
+        digest.update(name.encode() + b"\0" + Path(path).read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -5,7 +5,7 @@
 SWARM := $(UV) run --locked --no-sync python -m swarm
 
 .PHONY: swarm-up
-swarm-up: env venv ## Deploy to Docker Swarm: secrets from .env, db on a labelled node
+swarm-up: env venv certs ## Deploy to Docker Swarm: secrets from .env, db on a labelled node
 	$(SWARM) up
 
 .PHONY: swarm-migrate
@@ -18,7 +18,7 @@ swarm-scale: venv ## Run N web replicas (and M workers): make swarm-scale N=4 WO
 	$(SWARM) scale $(N) $(if $(WORKERS),--workers $(WORKERS))
 
 .PHONY: swarm-deploy
-swarm-deploy: env venv ## Roll web over to another image tag: make swarm-deploy TAG=v2
+swarm-deploy: env venv certs ## Roll web over to another image tag: make swarm-deploy TAG=v2
 	@test -n "$(TAG)" || { echo "usage: make swarm-deploy TAG=v2"; exit 1; }
 	$(SWARM) deploy $(TAG)
 

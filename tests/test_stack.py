@@ -5,6 +5,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import time
 from http import HTTPStatus
 
@@ -12,8 +13,16 @@ import pytest
 import requests
 
 from harness.accounts import Account, sign_in
+from harness.load import Load, Request
 from harness.project import free_port
 from harness.stack import start_gunicorn, start_nginx
+from harness.tls import (
+    client,
+    handshake,
+    legacy_client,
+    permissive_server,
+    replace_certificate,
+)
 from harness.waiting import wait_until
 
 pytestmark = pytest.mark.stack
@@ -280,7 +289,7 @@ def test_a_trusted_proxy_says_which_client_and_scheme(stack, behind_a_proxy):
     page = requests.get(
         f"{behind_a_proxy}/accounts/login/", headers={"X-Forwarded-Proto": "https"}, timeout=5
     )
-    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    assert "max-age=3600" in page.headers["Strict-Transport-Security"]
     # The client is the last address the proxy added; what the client claimed before is not.
     chain = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
     assert client_seen_by_django(stack, behind_a_proxy, **chain) == "203.0.113.9"
@@ -420,3 +429,111 @@ def test_one_client_has_at_most_128_requests_in_flight(stack, tmp_path):
             finally:
                 for connection in clients + held:
                     connection.close()
+
+
+# --- HTTPS, as production serves it (nginx with docker/nginx/https.conf) ----------------------
+
+LEGACY = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1}
+CURRENT = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def test_tls_1_0_and_1_1_are_refused_and_1_2_and_1_3_accepted(tls_stack, capsys):
+    results = {}
+    # The legacy client offers what it says: a Python server that allows it agrees to it.
+    with permissive_server(tls_stack.certificates) as port:
+        for name, version in LEGACY.items():
+            assert handshake(port, legacy_client(version)).version == name
+    for name, version in LEGACY.items():
+        with pytest.raises(ssl.SSLError) as refused:
+            handshake(tls_stack.https_port, legacy_client(version))
+        assert refused.value.reason in {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"}
+        results[name] = f"refused ({refused.value.reason})"
+    for name, version in CURRENT.items():
+        context = client(tls_stack.certificates.ca)
+        context.minimum_version = context.maximum_version = version
+        assert handshake(tls_stack.https_port, context).version == name
+        results[name] = "accepted"
+    with capsys.disabled():
+        print(f"\n  [tls] production-like stack, nginx: {results}")
+
+
+def test_alpn_negotiates_http2_and_sessions_are_resumed(tls_stack):
+    ca = tls_stack.certificates.ca
+    assert handshake(tls_stack.https_port, client(ca, alpn=["h2", "http/1.1"])).alpn == "h2"
+    for version in CURRENT.values():
+        context = client(ca)
+        context.minimum_version = context.maximum_version = version
+        first = handshake(tls_stack.https_port, context)
+        again = handshake(tls_stack.https_port, context, session=first.session)
+        assert (first.reused, again.reused) == (False, True), version
+
+
+def test_plain_http_redirects_to_https_but_for_health_and_acme(tls_stack):
+    plain = requests.get(f"{tls_stack.url}/admin/?x=1", allow_redirects=False, timeout=5)
+    assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert plain.headers["Location"] == f"https://127.0.0.1:{tls_stack.https_port}/admin/?x=1"
+    health = requests.get(f"{tls_stack.url}/nginx-health", allow_redirects=False, timeout=5)
+    assert health.status_code == HTTPStatus.OK
+    challenge = tls_stack.acme_root / ".well-known" / "acme-challenge" / "token-1"
+    challenge.parent.mkdir(parents=True, exist_ok=True)
+    challenge.write_text("token-1.thumbprint")
+    answer = requests.get(
+        f"{tls_stack.url}/.well-known/acme-challenge/token-1", allow_redirects=False, timeout=5
+    )
+    assert (answer.status_code, answer.text) == (HTTPStatus.OK, "token-1.thumbprint")
+
+
+def test_https_carries_hsts_and_secure_cookies_and_the_superuser_signs_in(stack, tls_stack):
+    session = requests.Session()
+    # requests would take REQUESTS_CA_BUNDLE over the session's own CA.
+    session.trust_env = False
+    session.verify = tls_stack.certificates.ca
+    page = session.get(f"{tls_stack.https_url}/accounts/login/", timeout=5)
+    assert page.headers["Strict-Transport-Security"] == "max-age=3600; includeSubDomains"
+    assert re.search(r"csrftoken=[^;]+;.*Secure", page.headers["Set-Cookie"])
+    session, signed_in = sign_in(
+        tls_stack.https_url, stack.superuser, path="/admin/login/", next="/admin/", session=session
+    )
+    assert signed_in.status_code == HTTPStatus.FOUND
+    assert re.search(r"sessionid=[^;]+;.*Secure", signed_in.headers["Set-Cookie"])
+    assert "Site administration" in session.get(f"{tls_stack.https_url}/admin/", timeout=5).text
+
+
+def test_a_certificate_replaced_under_load_is_served_after_a_reload_without_a_failure(
+    tls_stack, capsys
+):
+    """nginx reloads (as the container's watcher makes it do) with a new certificate while
+    requests keep coming over https: the old workers finish theirs, none fails."""
+    certificates, port = tls_stack.certificates, tls_stack.https_port
+    with Load(
+        tls_stack.https_url,
+        lambda index, n: Request("GET", "/health/"),
+        connections=4,
+        pause=0.01,
+        timeout=20,
+        verify=certificates.ca,
+        retry_on_closed_keepalive=True,
+    ) as load:
+        time.sleep(2)
+        before = handshake(port, client(certificates.ca)).serial
+        new = replace_certificate(certificates)
+        replaced = time.monotonic()  # the files in place (making them took a moment before)
+        tls_stack.reload_nginx()
+        wait_until(
+            lambda: handshake(port, client(certificates.ca)).serial == new,
+            timeout=10,
+            interval=0.05,
+            message="nginx did not serve the new certificate",
+        )
+        picked_up = time.monotonic() - replaced
+        time.sleep(2)
+    with capsys.disabled():
+        print(
+            f"\n  [tls] production-like stack, certificate replaced under load: "
+            f"{load.summary()}; new certificate served {picked_up:.2f}s after the swap"
+        )
+    assert new != before
+    assert load.failures() == []
+    assert len(load.outcomes) > 100
+    # At most the connections that were idle in an old worker when it stopped, per reload.
+    assert load.retried <= load.connections * 1

@@ -25,6 +25,7 @@ from harness.accounts import Account, sign_in
 from harness.compose import MIGRATE, PROD, PSQL, Compose, docker, network_gateway
 from harness.load import Load, Request
 from harness.project import ROOT
+from harness.tls import client, handshake
 from harness.waiting import WaitTimeout, wait_until
 from scripts.make_env import declared_secrets, optional_secrets
 
@@ -32,6 +33,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("swarm")]
 
 # Figures printed at the end of the module: what each change cost.
 figures: list[str] = []
+# What the TLS-terminating proxy this machine plays says (swarm_environ): nginx, which trusts
+# it, serves such requests on plain http instead of redirecting them to its own https.
+BEHIND_TLS = {"X-Forwarded-Proto": "https"}
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +159,7 @@ def health_load(project: Compose) -> Load:
     starts and stops replicas beside it."""
     return Load(
         project.url(),
-        lambda index, n: Request("GET", "/health/"),
+        lambda index, n: Request("GET", "/health/", headers=BEHIND_TLS),
         connections=4,
         pause=0.02,
         timeout=20,
@@ -332,8 +336,19 @@ def test_the_swarm_stack_is_compose_yaml_with_only_swarm_keys_on_top(project):
         "nginx": {"front"},
     }
     assert stack["nginx"]["ports"] == [
-        {"mode": "host", "target": 80, "published": project.ports["NGINX_PORT"], "protocol": "tcp"}
+        {"mode": "host", "target": 80, "published": project.ports["NGINX_PORT"], "protocol": "tcp"},
+        {
+            "mode": "host",
+            "target": 443,
+            "published": project.ports["NGINX_HTTPS_PORT"],
+            "protocol": "tcp",
+        },
     ]
+    # The certificate and key as secrets, the key for root's eyes only.
+    assert {secret["source"]: secret["mode"] for secret in stack["nginx"]["secrets"]} == {
+        "tls_certificate": 0o444,
+        "tls_private_key": 0o400,
+    }
     assert stack["nginx"]["configs"][0]["target"] == "/etc/nginx/conf.d/default.conf"
     assert "placement" in stack["db"]["deploy"]
 
@@ -360,7 +375,7 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
         "node", "inspect", "--format", f'{{{{index .Spec.Labels "{data_label(project)}"}}}}', swarm
     )
     assert label.stdout.strip() == "true"
-    health = requests.get(f"{project.url()}/health/", timeout=10)
+    health = requests.get(f"{project.url()}/health/", headers=BEHIND_TLS, timeout=10)
     assert health.status_code == HTTPStatus.OK
     assert health.json()["database"] == "ok"
 
@@ -376,15 +391,35 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
     )
     sources = {
         "/etc/nginx/conf.d/default.conf": "docker/nginx/default.conf",
+        "/etc/nginx/conf.d/https.conf": "docker/nginx/https.conf",
+        "/etc/nginx/app.conf": "docker/nginx/app.conf",
+        "/etc/nginx/http-to-https.conf": "docker/nginx/http-to-https.conf",
         "/etc/nginx/static-files.conf": "docker/nginx/static-files.conf",
         "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
         "/docker-entrypoint.d/41-trusted-proxies.sh": "docker/nginx/trusted-proxies.sh",
+        "/docker-entrypoint.d/42-https-redirect.sh": "docker/nginx/https-redirect.sh",
     }
     assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
     for config in configs:
         data = docker("config", "inspect", "--format", "{{json .Spec.Data}}", config["ConfigID"])
         source = ROOT / sources[config["File"]["Name"]]
         assert base64.b64decode(json.loads(data.stdout)) == source.read_bytes(), source
+
+
+def test_nginx_serves_https_with_the_certificate_from_its_secrets(project):
+    """The certificate of NGINX_CERTS_DIR, as Docker secrets: https with it, HTTP/2, and plain
+    http that no proxy says came over https sent to the https port."""
+    certificates = project.certificates
+    port = project.ports["NGINX_HTTPS_PORT"]
+    health = requests.get(f"{project.https_url()}/health/", verify=certificates.ca, timeout=10)
+    assert health.status_code == HTTPStatus.OK
+    served = handshake(port, client(certificates.ca, alpn=["h2", "http/1.1"]))
+    assert (served.serial, served.alpn) == (certificates.serial(), "h2")
+    plain = requests.get(f"{project.url()}/accounts/login/", allow_redirects=False, timeout=10)
+    assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
+    inside = containers(project, "nginx")[0]
+    key = docker("exec", inside, "stat", "-c", "%a %u", "/etc/nginx/certs/privkey.pem")
+    assert key.stdout.split() == ["400", "0"]
 
 
 def test_swarm_applies_the_limits_and_hardening_but_not_no_new_privileges(project):

@@ -338,9 +338,9 @@ def test_production_mode_has_no_development_parts(stack):
 
 
 def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
-    """In production TLS ends in front of nginx; without it, Django sends browsers to https,
-    whatever a client claims about its own scheme."""
-    port = stack.ports["NGINX_PORT"]
+    """In production nginx serves https itself, and sends plain http there, whatever a client
+    claims about its own scheme (tests/docker/test_tls.py has the rest)."""
+    port = stack.ports["NGINX_HTTPS_PORT"]
     for claim in ({}, BEHIND_TLS):
         plain = requests.get(
             f"{stack.url()}/accounts/login/", headers=claim, allow_redirects=False, timeout=10
@@ -348,7 +348,7 @@ def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
         assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY, claim
         assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
 
-    # This machine in front as the TLS-terminating proxy, listed in NGINX_TRUSTED_PROXIES.
+    # Or TLS ends in front of nginx, at a proxy listed in NGINX_TRUSTED_PROXIES: this machine.
     stack.trust_the_host_as_proxy(files=PROD)
     missing = requests.get(f"{stack.url()}/no-such-page/", headers=BEHIND_TLS, timeout=10)
     assert missing.status_code == HTTPStatus.NOT_FOUND
@@ -357,7 +357,7 @@ def test_production_mode_redirects_plain_http_and_has_debug_off(stack):
 
     page = requests.get(f"{stack.url()}/accounts/login/", headers=BEHIND_TLS, timeout=10)
     assert page.status_code == HTTPStatus.OK
-    assert "max-age=31536000" in page.headers["Strict-Transport-Security"]
+    assert "max-age=3600" in page.headers["Strict-Transport-Security"]
     assert "Secure" in page.headers["Set-Cookie"]
 
     # Another client on the compose network is not that proxy, and is not believed.
@@ -369,7 +369,8 @@ def test_production_mode_serves_hashed_static_files(stack):
     page = requests.get(f"{stack.url()}/", headers=BEHIND_TLS, timeout=10)
     css_path = stylesheet_url(page.text)
     assert re.search(r"\.[0-9a-f]{12}\.css$", css_path), "production serves hashed names"
-    css = requests.get(f"{stack.url()}{css_path}", timeout=10)
+    # Over https, as production's browsers fetch it (plain http is redirected there).
+    css = requests.get(f"{stack.https_url()}{css_path}", verify=stack.certificates.ca, timeout=10)
     assert css.status_code == HTTPStatus.OK
     assert "immutable" in css.headers["Cache-Control"]
 
@@ -442,7 +443,9 @@ def test_scaled_web_shares_the_load_without_errors(stack):
 
     def all_three_answered() -> bool:
         for _ in range(30):
-            response = requests.get(f"{stack.url()}/health/", timeout=10)
+            response = requests.get(
+                f"{stack.https_url()}/health/", verify=stack.certificates.ca, timeout=10
+            )
             if response.status_code != HTTPStatus.OK:
                 failures.append(response.status_code)
                 continue

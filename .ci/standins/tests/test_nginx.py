@@ -8,7 +8,7 @@ import pytest
 from conftest import NGINX, docker, inspect, require, wait_until
 
 # compose.yaml's hardening of the nginx service; every container here runs with it.
-CAPS = ("CHOWN", "NET_BIND_SERVICE", "SETGID", "SETUID")
+CAPS = ("CHOWN", "DAC_READ_SEARCH", "NET_BIND_SERVICE", "SETGID", "SETUID")
 HARDENED = ["--security-opt=no-new-privileges:true", "--cap-drop=ALL"]
 HARDENED += [f"--cap-add={cap}" for cap in CAPS]
 
@@ -47,6 +47,17 @@ def mounts(folder, files):
         host.chmod(mode)
         options.append(f"--volume={host}:{path}:ro")
     return options
+
+
+def test_has_tls_http2_and_what_the_certificate_watcher_runs():
+    """https.conf's TLS and HTTP/2, and docker/nginx/reload-on-new-certificate.sh's tools."""
+    built = docker("run", "--rm", NGINX, "nginx", "-V").stderr
+    assert "--with-http_ssl_module" in built
+    assert "--with-http_v2_module" in built
+    tools = docker(
+        "run", "--rm", "--entrypoint", "sh", NGINX, "-c", "command -v cksum && command -v sleep"
+    )
+    assert len(tools.stdout.split()) == 2
 
 
 def test_version_has_upstream_resolve(tmp_path):

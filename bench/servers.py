@@ -88,6 +88,7 @@ def hello_ceiling(
         listen_port=nginx_port,
         upstream=f"127.0.0.1:{gunicorn_port}",
         static_root=static_root,
+        media_root=workdir,
     )
     with (
         start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),

@@ -23,8 +23,10 @@ from harness.waiting import wait_until
 NGINX = ROOT / "docker" / "nginx"
 NGINX_SITE = NGINX / "default.conf"
 STATIC_FILES = NGINX / "static-files.conf"
+PRIVATE_MEDIA = NGINX / "private-media.conf"
 SERVER_NAMES_SCRIPT = NGINX / "server-names.sh"
 TRUSTED_PROXIES_SCRIPT = NGINX / "trusted-proxies.sh"
+UPLOAD_LIMIT_SCRIPT = NGINX / "upload-limit.sh"
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,16 @@ def postgres_environ() -> dict[str, str]:
 
 
 def write_runtime_files(
-    directory: Path, *, allowed_hosts: str | None = None, trusted_proxies: str = ""
+    directory: Path,
+    *,
+    allowed_hosts: str | None = None,
+    trusted_proxies: str = "",
+    max_upload_mb: str | None = None,
 ) -> Path:
-    """What docker/nginx/server-names.sh and trusted-proxies.sh write in the nginx container
-    at each start (/run/nginx/ there): `server_name` for DJANGO_ALLOWED_HOSTS (Django's
-    default list when None), and the proxies of NGINX_TRUSTED_PROXIES (none when empty)."""
+    """What docker/nginx/server-names.sh, trusted-proxies.sh and upload-limit.sh write in the
+    nginx container at each start (/run/nginx/ there): `server_name` for DJANGO_ALLOWED_HOSTS
+    (Django's default list when None), the proxies of NGINX_TRUSTED_PROXIES (none when empty),
+    and the body limit for DJANGO_MAX_UPLOAD_MB (Django's default when None)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NGINX_RUNTIME_DIR": str(directory),
@@ -75,7 +82,9 @@ def write_runtime_files(
     }
     if allowed_hosts is not None:
         env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
-    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT):
+    if max_upload_mb is not None:
+        env["DJANGO_MAX_UPLOAD_MB"] = max_upload_mb
+    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT, UPLOAD_LIMIT_SCRIPT):
         subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
     return directory
 
@@ -94,18 +103,28 @@ def render_nginx_site(
     listen_port: int,
     upstream: str,
     static_root: Path,
+    media_root: Path,
     allowed_hosts: str | None = None,
     trusted_proxies: str = "",
+    max_upload_mb: str | None = None,
 ) -> str:
-    """The project's nginx site with loopback addresses in place of the compose names, and
-    folders of `workdir` where the container has its tmpfs: /run/nginx/ (the files its start-up
-    scripts write, written here by the same scripts) and /var/cache/nginx/."""
+    """The project's nginx site with loopback addresses in place of the compose names, the
+    static and media folders in place of the volumes, and folders of `workdir` where the
+    container has its tmpfs: /run/nginx/ (the files its start-up scripts write, written here by
+    the same scripts) and /var/cache/nginx/."""
     static_files = workdir / "static-files.conf"
     static_files.write_text(
         replace_once(STATIC_FILES, {"alias /srv/static/;": f"alias {static_root}/;"})
     )
+    private_media = workdir / "private-media.conf"
+    private_media.write_text(
+        replace_once(PRIVATE_MEDIA, {"alias /srv/media/;": f"alias {media_root}/;"})
+    )
     runtime = write_runtime_files(
-        workdir / "run", allowed_hosts=allowed_hosts, trusted_proxies=trusted_proxies
+        workdir / "run",
+        allowed_hosts=allowed_hosts,
+        trusted_proxies=trusted_proxies,
+        max_upload_mb=max_upload_mb,
     )
     site = replace_once(
         NGINX_SITE,
@@ -113,11 +132,12 @@ def render_nginx_site(
             "listen 80 default_server;": f"listen 127.0.0.1:{listen_port} default_server;",
             "listen 80;": f"listen 127.0.0.1:{listen_port};",
             "include /etc/nginx/static-files.conf;": f"include {static_files};",
+            "include /etc/nginx/private-media.conf;": f"include {private_media};",
             "server web:8001 resolve;": f"server {upstream};",
         },
     )
     includes, temp_paths = "include /run/nginx/", "_temp_path /var/cache/nginx/"
-    assert site.count(includes) == 3, f"{NGINX_SITE} no longer includes three runtime files"
+    assert site.count(includes) == 4, f"{NGINX_SITE} no longer includes four runtime files"
     assert site.count(temp_paths) == 5, f"{NGINX_SITE} no longer sets five temporary folders"
     (workdir / "cache").mkdir(parents=True, exist_ok=True)
     return site.replace(includes, f"include {runtime}/").replace(
@@ -186,14 +206,25 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path):
 
 
 def start_nginx(
-    workdir: Path, port: int, upstream: str, static_root: Path, *, trusted_proxies: str = ""
+    workdir: Path,
+    port: int,
+    upstream: str,
+    static_root: Path,
+    *,
+    media_root: Path | None = None,
+    trusted_proxies: str = "",
+    max_upload_mb: str | None = None,
 ):
     """Debian's nginx with the project's site config, in front of `upstream`;
-    `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them."""
+    `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them. Without `media_root`, an empty
+    folder stands for the media volume."""
     nginx = require(
         shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin"), "nginx", "nginx"
     )
     workdir.mkdir(parents=True, exist_ok=True)
+    if media_root is None:
+        media_root = workdir / "media"
+        media_root.mkdir(exist_ok=True)
     site = workdir / "site.conf"
     site.write_text(
         render_nginx_site(
@@ -201,7 +232,9 @@ def start_nginx(
             listen_port=port,
             upstream=upstream,
             static_root=static_root,
+            media_root=media_root,
             trusted_proxies=trusted_proxies,
+            max_upload_mb=max_upload_mb,
         )
     )
     main = workdir / "nginx.conf"
@@ -239,7 +272,8 @@ def fresh_database(prefix: str) -> Iterator[dict[str, str]]:
 def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
     """`overrides` go into the app's environment last (to compare settings, say)."""
     username, password = "admin", secrets.token_urlsafe(18)
-    static_root = workdir / "static"
+    static_root, media_root = workdir / "static", workdir / "media"
+    media_root.mkdir(parents=True, exist_ok=True)
     with fresh_database("stack") as database:
         env = clean_environ(
             **database,
@@ -250,6 +284,9 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
             DJANGO_SECURE_COOKIES="False",
             DJANGO_SECURE_SSL_REDIRECT="False",
             DJANGO_STATIC_ROOT=str(static_root),
+            # The media volume, sent by nginx as in the containers.
+            DJANGO_MEDIA_ROOT=str(media_root),
+            DJANGO_MEDIA_X_ACCEL_REDIRECT="True",
             DJANGO_SUPERUSER_USERNAME=username,
             DJANGO_SUPERUSER_EMAIL="admin@example.com",
             DJANGO_SUPERUSER_PASSWORD=password,
@@ -262,7 +299,14 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
         gunicorn_port, nginx_port = free_port(), free_port()
         with (
             start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
-            start_nginx(workdir, nginx_port, f"127.0.0.1:{gunicorn_port}", static_root),
+            start_nginx(
+                workdir,
+                nginx_port,
+                f"127.0.0.1:{gunicorn_port}",
+                static_root,
+                media_root=media_root,
+                max_upload_mb=env.get("DJANGO_MAX_UPLOAD_MB"),
+            ),
         ):
             yield Stack(
                 url=f"http://127.0.0.1:{nginx_port}",

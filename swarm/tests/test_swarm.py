@@ -379,6 +379,8 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
         "/etc/nginx/static-files.conf": "docker/nginx/static-files.conf",
         "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
         "/docker-entrypoint.d/41-trusted-proxies.sh": "docker/nginx/trusted-proxies.sh",
+        "/etc/nginx/private-media.conf": "docker/nginx/private-media.conf",
+        "/docker-entrypoint.d/42-upload-limit.sh": "docker/nginx/upload-limit.sh",
     }
     assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
     for config in configs:

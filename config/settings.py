@@ -332,6 +332,8 @@ if MEDIA_STORAGE == "s3":
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": config("DJANGO_S3_URL_SECONDS", default=60, cast=int),
+            # Signature version 4: the only one every AWS region and most other stores take.
+            "signature_version": "s3v4",
             # Names are random (todo/models.py): a clash is a bug, never overwrite silently.
             "file_overwrite": False,
         },

@@ -36,9 +36,28 @@ class Stack:
     superuser: Account  # created by the data migration, from DJANGO_SUPERUSER_*
     env: dict[str, str]
     logs: Path
+    gunicorn_pid: int  # the master
 
     def log(self, name: str) -> str:
         return (self.logs / name).read_text(errors="replace")
+
+    @property
+    def media(self) -> Path:
+        """The folder that stands for the media volume (DJANGO_MEDIA_ROOT)."""
+        return Path(self.env["DJANGO_MEDIA_ROOT"])
+
+    def gunicorn_rss(self) -> dict[int, int]:
+        """The resident memory of gunicorn's master and each worker: {pid: KiB}."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if int(entry.name) == self.gunicorn_pid or parent == self.gunicorn_pid:
+                    status = (entry / "status").read_text()
+                    found[int(entry.name)] = int(status.split("VmRSS:")[1].split()[0])
+        return found
 
     def database(self) -> psycopg.Connection:
         """A connection to the stack's database as the cluster's superuser, outside the app."""
@@ -298,7 +317,7 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
 
         gunicorn_port, nginx_port = free_port(), free_port()
         with (
-            start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
+            start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log") as gunicorn,
             start_nginx(
                 workdir,
                 nginx_port,
@@ -314,4 +333,5 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
                 superuser=Account(username, password),
                 env=env,
                 logs=workdir,
+                gunicorn_pid=gunicorn.pid,
             )

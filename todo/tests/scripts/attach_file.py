@@ -1,6 +1,6 @@
 """Attach a file of HARNESS_MEGABYTES MiB of random bytes to the item HARNESS_ITEM, written
 straight into the storage (larger than any upload may be: for the download tests). Prints
-{"path": its download path, "sha256": its digest}."""
+{"path": its download path, "name": its name in the storage, "sha256": its digest}."""
 
 import hashlib
 import json
@@ -28,4 +28,6 @@ attachment = Attachment.objects.create(
     content_type="application/octet-stream",
     size=megabytes * 1024 * 1024,
 )
-print(json.dumps({"path": attachment.get_absolute_url(), "sha256": digest.hexdigest()}))
+print(
+    json.dumps({"path": attachment.get_absolute_url(), "name": name, "sha256": digest.hexdigest()})
+)

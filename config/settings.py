@@ -334,7 +334,7 @@ if MEDIA_STORAGE == "s3":
             "querystring_expire": config("DJANGO_S3_URL_SECONDS", default=60, cast=int),
             # Signature version 4: the only one every AWS region and most other stores take.
             "signature_version": "s3v4",
-            # Names are random (todo/models.py): a clash is a bug, never overwrite silently.
+            # Uploads get random names: a clash is a bug, never a reason to overwrite silently.
             "file_overwrite": False,
         },
     }

@@ -199,8 +199,8 @@ def test_uploads_default_to_a_local_folder_sent_by_django():
 
 def test_s3_storage_is_built_from_its_settings_with_the_secret_from_a_file(tmp_path):
     """DJANGO_MEDIA_STORAGE=s3: django-storages' S3 backend, private, signed links of
-    DJANGO_S3_URL_SECONDS; the secret key as Docker secrets give it (todo's tests run it
-    against a real S3 API)."""
+    DJANGO_S3_URL_SECONDS; the secret key as Docker secrets give it (test_private_media.py
+    runs the same against a real S3 API)."""
     secret_file = tmp_path / "s3_secret"
     secret_file.write_text("from-a-file\n")
     found = settings_of(

@@ -2,7 +2,6 @@
 keep a file from ever running as a page of the site, however it is served."""
 
 import re
-import secrets
 from http import HTTPStatus
 from pathlib import Path
 
@@ -13,9 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.tests.factories import make_user
-from harness.project import free_port
 from ops.private_media import DOWNLOAD_POLICY
-from tests.test_settings import settings_of
 from todo import services
 from todo.models import Attachment
 
@@ -252,48 +249,6 @@ def test_a_row_that_cannot_be_saved_leaves_no_file(item, settings, monkeypatch):
 
 
 # --- In a bucket (DJANGO_MEDIA_STORAGE=s3) -------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    """A real S3 API on loopback: moto's server, in this process, for this module."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_storage(s3_server, settings):
-    """The storage config/settings.py builds from the DJANGO_S3_* variables (read in a
-    process of its own), pointed at the server, with a bucket of the test's own."""
-    import boto3
-
-    bucket = f"uploads-{secrets.token_hex(4)}"
-    keys = {"DJANGO_S3_ACCESS_KEY_ID": "test-key", "DJANGO_S3_SECRET_ACCESS_KEY": "test-secret"}
-    built = settings_of(
-        "STORAGES",
-        "MEDIA_STORAGE",
-        DJANGO_SECRET_KEY="k" * 50,
-        DJANGO_MEDIA_STORAGE="s3",
-        DJANGO_S3_BUCKET=bucket,
-        DJANGO_S3_ENDPOINT_URL=s3_server,
-        DJANGO_S3_REGION="us-east-1",
-        **keys,
-    )
-    boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="test-key",
-        aws_secret_access_key="test-secret",
-    ).create_bucket(Bucket=bucket)
-    settings.MEDIA_STORAGE = built["MEDIA_STORAGE"]
-    settings.STORAGES = {**settings.STORAGES, "default": built["STORAGES"]["default"]}
-    return bucket
 
 
 def test_in_a_bucket_the_owner_is_sent_to_a_short_lived_signed_link(

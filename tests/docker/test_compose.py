@@ -364,12 +364,12 @@ def test_data_survives_down_and_up(stack):
     kept = f"SELECT count(*) FROM accounts_user WHERE username = '{account.username}';"
     assert stack.sql(kept) == "1"
     session, _ = sign_in(stack.url(), superuser(stack), path="/admin/login/", next="/admin/")
-    assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
     # % if with_example_app
     # The uploaded file too: the media volume outlives the containers.
     download = session.get(f"{stack.url()}{kept_attachment['path']}", timeout=10)
     assert download.text == kept_attachment["content"]
     # % endif
+    assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 
 # --- Production mode: the base file alone --------------------------------------------------

@@ -15,7 +15,6 @@ Secure-only). Every figure is printed.
 FAULTS_SOAK_SECONDS sets the soak's length (default 60; 120 for the full two minutes).
 """
 
-import hashlib
 import json
 import os
 import re
@@ -519,6 +518,8 @@ def browser_of(visitor: Visitor) -> requests.Session:
 def test_a_large_download_is_sent_by_nginx_while_gunicorn_stays_flat(stack, report):
     """200 MiB attached (written into the media volume by the app's code in web), downloaded
     through nginx: nginx streams it (X-Accel-Redirect), gunicorn's workers do not grow."""
+    import hashlib
+
     from todo.tests.site import new_item
 
     visitor = visitors(stack, 1)[0]
@@ -578,7 +579,6 @@ def test_backup_then_restore_into_a_new_volume_brings_the_data_back(stack, repor
     assert upload(session, stack.url(), item, "kept.txt", uploaded).status_code == HTTPStatus.FOUND
     attachment = attachments(session, stack.url(), item)["kept.txt"]
     # % endif
-
     backup = stack.make("backup", "ENV=prod", f"BACKUP_DIR={tmp_path}")
     written = re.search(r"Backup written: (\S+)", backup.stdout)
     assert written, backup.stdout

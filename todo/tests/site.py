@@ -1,6 +1,6 @@
 """The example app driven from outside, as a browser drives it through nginx: a list and an
 item made with the site's own forms, files attached and fetched. For the tests on the
-production-like stack, the Docker suite and the bench."""
+production-like stack and the Docker suite."""
 
 import re
 

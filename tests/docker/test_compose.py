@@ -210,6 +210,7 @@ def test_an_attachment_goes_up_and_comes_back_through_nginx_to_its_owner_only(st
     too_large = upload(session, stack.url(), item, "big.bin", b"x" * (12 * 1024 * 1024))
     assert too_large.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert media_files(stack) == files
+    assert stack.sql("SELECT count(*) FROM todo_attachment;") == "2"
 
 
 # % endif

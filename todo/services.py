@@ -14,6 +14,9 @@ from accounts.models import User
 
 from .models import Attachment, Item, TodoList
 
+# Python's own table of types, the same on every machine (the system's mime.types differ).
+_TYPES = mimetypes.MimeTypes()
+
 
 def todo_list_create(*, owner: User, name: str) -> TodoList:
     todo_list = TodoList(owner=owner, name=name)
@@ -91,7 +94,7 @@ def attachment_create(*, item: Item, upload: UploadedFile) -> Attachment:
     """Stores the file under a random name and records the name it came with. Its type comes
     from that name's extension, not from the client's word for it."""
     original_name = PurePath(upload.name.replace("\\", "/")).name or "attachment"
-    content_type, _ = mimetypes.guess_type(original_name, strict=False)
+    content_type, _ = _TYPES.guess_type(original_name, strict=False)
     attachment = Attachment(
         item=item,
         original_name=original_name,
@@ -102,7 +105,7 @@ def attachment_create(*, item: Item, upload: UploadedFile) -> Attachment:
     try:
         attachment.full_clean()
         attachment.save()
-    except BaseException:
+    except Exception:
         # Nothing refers to the file: it must not stay behind.
         attachment.file.delete(save=False)
         raise

@@ -127,7 +127,7 @@ def test_the_owner_downloads_a_picture_shown_inline(alice_client, item):
     [
         ("page.html", HTML, "text/html"),
         ("drawing.svg", SVG, "image/svg+xml"),
-        ("data.xml", b"<x/>", "application/xml"),
+        ("data.xml", b"<x/>", "text/xml"),
         ("no-extension", b"MZ", "application/octet-stream"),
     ],
 )

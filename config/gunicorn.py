@@ -5,7 +5,9 @@ Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import math
 import os
+from pathlib import Path
 
 from config.env import BASE_DIR
 
@@ -17,8 +19,59 @@ bind = setting("GUNICORN_BIND", default="0.0.0.0:8001")
 # Threads let nginx keep its upstream connections alive (sync workers close every one) and
 # hide the wait on the database; one process per CPU keeps memory flat.
 worker_class = "gthread"
-workers = setting("WEB_CONCURRENCY", default=os.process_cpu_count() or 1, cast=int)
 threads = setting("GUNICORN_THREADS", default=4, cast=int)
+
+CGROUP = Path("/sys/fs/cgroup")
+MIB = 1024 * 1024
+# Measured in the web container: about 60 MiB per worker, and 100 MiB more for each thread
+# hashing a password at the same moment (Argon2).
+WORKER_MEMORY = 60 * MIB
+THREAD_MEMORY = 100 * MIB
+
+
+def _cgroup_values(*paths: str, root: Path) -> list[str] | None:
+    """The first of the files that exists, split on whitespace (cgroup v2 before v1)."""
+    for path in paths:
+        try:
+            return (root / path).read_text().split()
+        except OSError:
+            continue
+    return None
+
+
+def cpu_limit(root: Path = CGROUP) -> float | None:
+    """The CPUs the container's quota allows (`--cpus`, compose and Swarm limits), or None."""
+    values = _cgroup_values("cpu.max", root=root)  # v2: "<quota> <period>" or "max <period>"
+    if values is None:
+        quota = _cgroup_values("cpu/cpu.cfs_quota_us", root=root)  # v1: -1 when unlimited
+        period = _cgroup_values("cpu/cpu.cfs_period_us", root=root)
+        values = quota + period if quota and period else None
+    if not values or values[0] in ("max", "-1"):
+        return None
+    return int(values[0]) / int(values[1])
+
+
+def memory_limit(root: Path = CGROUP) -> int | None:
+    """The container's memory limit in bytes, or None."""
+    values = _cgroup_values("memory.max", "memory/memory.limit_in_bytes", root=root)
+    if not values or values[0] == "max" or int(values[0]) >= 2**60:  # v1: "unlimited" is ~2**63
+        return None
+    return int(values[0])
+
+
+def default_workers(threads: int, root: Path = CGROUP) -> int:
+    """One process per CPU the container may use, as many as its memory holds, at least one.
+    os.process_cpu_count() alone sees the host's CPUs (or a cpuset), not a CPU quota: 32
+    workers in a container limited to one CPU and 256 MiB on a 32-core host."""
+    workers = os.process_cpu_count() or 1
+    if (cpus := cpu_limit(root)) is not None:
+        workers = min(workers, math.ceil(cpus))
+    if (memory := memory_limit(root)) is not None:
+        workers = min(workers, memory // (WORKER_MEMORY + threads * THREAD_MEMORY))
+    return max(1, workers)
+
+
+workers = setting("WEB_CONCURRENCY", default=default_workers(threads), cast=int)
 keepalive = 75  # longer than nginx keeps idle upstream connections (60 s), so nginx closes first
 
 # Development (compose.override.yaml) reloads on code changes. Otherwise the app is loaded

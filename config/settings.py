@@ -182,6 +182,16 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Each process keeps rendered fragments ({% cache %}: the to-do rows) in its own memory. Their
+# keys hold the version of what they show, so a change never meets a stale copy in another
+# worker or replica, and nothing needs a shared cache (Redis or memcached would go here).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Authentication
 # https://docs.djangoproject.com/en/6.1/topics/auth/customizing/

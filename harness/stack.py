@@ -152,7 +152,7 @@ def render_nginx_site(
             "listen 80;": f"listen 127.0.0.1:{listen_port};",
             "include /etc/nginx/static-files.conf;": f"include {static_files};",
             "include /etc/nginx/private-media.conf;": f"include {private_media};",
-            "server web:8001 resolve;": f"server {upstream};",
+            "server web:8001 resolve fail_timeout=1s;": f"server {upstream};",
         },
     )
     includes, temp_paths = "include /run/nginx/", "_temp_path /var/cache/nginx/"

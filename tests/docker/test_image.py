@@ -1,6 +1,7 @@
 """The web image on its own: built from the Dockerfile through compose, as users build it; it
 holds the product and nothing else, runs as a non-root user and serves without any mount."""
 
+import json
 import os
 import re
 from http import HTTPStatus
@@ -9,7 +10,7 @@ import pytest
 import requests
 
 from harness.compose import PROD, Compose, docker
-from harness.project import ROOT, clean_environ, free_port
+from harness.project import ROOT, clean_environ, django_script, free_port
 from harness.waiting import wait_until
 
 pytestmark = pytest.mark.docker
@@ -125,5 +126,42 @@ def test_the_image_serves_without_any_mount(image, compose_env_file):
         page = requests.get(f"{url}/", headers={"X-Forwarded-Proto": "https"}, timeout=5)
         assert page.status_code == HTTPStatus.OK
         assert re.search(r"/static/site\.[0-9a-f]{12}\.css", page.text)
+    finally:
+        docker("rm", "--force", container, check=False)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "memory", "workers"),
+    [
+        ("1", "256m", 1),  # one CPU: one worker, whatever the host has
+        ("2", "2g", 2),  # a worker per CPU of the quota
+        ("2", "600m", 1),  # but no more than the memory holds (460 MiB each with 4 threads)
+    ],
+)
+def test_gunicorn_starts_a_worker_per_cpu_of_the_containers_limits(image, cpus, memory, workers):
+    """Sized from the limits Docker applies (compose's and Swarm's are the same cgroup
+    settings), not from the host's CPUs that Python sees."""
+    host_cpus = int(docker("info", "--format", "{{.NCPU}}").stdout)
+    if float(cpus) > host_cpus:
+        pytest.fail(f"this test needs a host with {cpus} CPUs; this one has {host_cpus}")
+    container = docker(
+        "run", "--detach", "--cpus", cpus, "--memory", memory,
+        "--env", "DJANGO_SECRET_KEY", "--env", "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
+        "--env", "DJANGO_ENV_FILE=", image,
+        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
+    ).stdout.strip()  # fmt: skip
+    try:
+        health = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/')"
+        wait_until(
+            lambda: docker("exec", container, "python", "-c", health, check=False).returncode == 0,
+            timeout=60,
+            message="the image did not answer /health/",
+        )
+        # The master forks every worker before any of them answers.
+        listed = docker(
+            "exec", "-i", container, "python", "-", input=django_script("gunicorn_processes")
+        )
+        rows = json.loads(listed.stdout.strip().splitlines()[-1])
+        assert len([pid for pid, parent, _ in rows if parent == 1]) == workers, rows
     finally:
         docker("rm", "--force", container, check=False)

@@ -235,7 +235,9 @@ def test_update_template_brings_a_later_version_in_and_keeps_the_users_changes(t
     ]
     assert conflicted == [], f"conflicts (the user touched {sorted(touched)})"
 
-    tested = make(project, "lint", "test-sqlite")
+    # What the merge touched: the user's app and the settings (the all-no project's own
+    # `make test` above runs a generated project's every test).
+    tested = make(project, "lint", "test-sqlite", "ARGS=notes tests/test_settings.py")
     assert "notes/tests/test_app.py ." in tested.stdout
 
 
@@ -243,7 +245,8 @@ def test_update_template_brings_a_later_version_in_and_keeps_the_users_changes(t
 def test_deleting_an_optional_folder_and_its_include_line_leaves_a_working_project(tmp_path):
     """In a clone of the template, the Swarm deployment and the bench are each one folder
     and one Makefile line: delete both and the project lints, lists its targets and passes
-    its tests (nothing else imports them)."""
+    collects its tests (nothing else imports them; without them the project's tests run in
+    the all-no project's `make test`)."""
     project = copy_working_tree(tmp_path / "project")
     # The template's own tests read the template's git repository, which a copy has not; they
     # are copier's business (LEFT_OUT), not what this test is about.
@@ -259,4 +262,7 @@ def test_deleting_an_optional_folder_and_its_include_line_leaves_a_working_proje
     assert "make up" in targets
     assert "swarm" not in targets
     assert "bench" not in targets
-    make(project, "lint", "test-sqlite")
+    make(project, "lint")
+    # Collection imports every test module, and through them the whole project.
+    collected = make(project, "test-sqlite", "ARGS=--collect-only -q -m ''")
+    assert re.search(r"^\d+ tests collected", collected.stdout, re.MULTILINE), collected.stdout

@@ -240,6 +240,83 @@ def test_the_board_shows_items_in_their_state_columns(alice_client, alice):
     assert re.findall(r'name="state" value="(\w+)"', doing) == ["todo", "done"]
 
 
+# --- Cached rows: every change shows at once --------------------------------------------
+
+
+def rows_and_cards(client: Client, todo_list: TodoList) -> tuple[str, str]:
+    """The list page's rows and the board's cards, as a user sees them."""
+    page = client.get(todo_list.get_absolute_url()).text
+    board = client.get(reverse("todo:board", args=[todo_list.pk])).text
+    return (
+        re.search(r'<ol class="rows">.*?</ol>', page, re.DOTALL)[0],
+        board[board.index('<div class="board">') :],
+    )
+
+
+def test_every_change_to_an_item_shows_on_the_cached_rows_and_cards(alice_client, alice):
+    """Rows and cards are cached by the item's version (todo/templates): an edit, a state
+    change, a move and a deletion each show on the next page, never the cached copy."""
+    todo_list = make_list(owner=alice)
+    first = make_item(todo_list=todo_list, title="Milk")
+    second = make_item(todo_list=todo_list, title="Bread")
+    rows, cards = rows_and_cards(alice_client, todo_list)  # now cached
+    assert rows == rows_and_cards(alice_client, todo_list)[0]
+
+    alice_client.post(
+        reverse("todo:item-edit", args=[first.pk]), {"title": "Oat milk", "state": "doing"}
+    )
+    rows, cards = rows_and_cards(alice_client, todo_list)
+    assert "Oat milk" in rows
+    assert "Oat milk" in cards
+    assert ">Milk<" not in rows + cards
+    assert re.search(r'id="column-doing".*Oat milk', cards, re.DOTALL)
+
+    alice_client.post(reverse("todo:item-state", args=[first.pk]), {"state": "done"})
+    rows, cards = rows_and_cards(alice_client, todo_list)
+    milk_row = re.search(rf'id="item-{first.pk}".*?</li>', rows, re.DOTALL)[0]
+    assert "Reopen" in milk_row
+    assert "badge-done" in milk_row
+    assert re.search(r'id="column-done".*Oat milk', cards, re.DOTALL)
+
+    # A move changes which row is first: the arrows follow.
+    alice_client.post(reverse("todo:item-move", args=[second.pk]), {"direction": "up"})
+    rows, _ = rows_and_cards(alice_client, todo_list)
+    assert rows.index("Bread") < rows.index("Oat milk")
+    bread_row = re.search(rf'id="item-{second.pk}".*?</li>', rows, re.DOTALL)[0]
+    milk_row = re.search(rf'id="item-{first.pk}".*?</li>', rows, re.DOTALL)[0]
+    assert re.search(r'value="up"[^>]*disabled', bread_row)
+    assert not re.search(r'value="up"[^>]*disabled', milk_row)
+    assert re.search(r'value="down"[^>]*disabled', milk_row)
+
+    alice_client.post(reverse("todo:item-delete", args=[second.pk]))
+    rows, cards = rows_and_cards(alice_client, todo_list)
+    assert "Bread" not in rows + cards
+
+
+def test_the_row_buttons_post_through_the_pages_one_form(alice_client, alice):
+    """Each button names the page's one form (with its CSRF token and `next`) and posts to its
+    own item's URL."""
+    item = make_item(todo_list=make_list(owner=alice), title="Milk")
+    for url, form in (
+        (item.todo_list.get_absolute_url(), "row-actions"),
+        (reverse("todo:board", args=[item.todo_list.pk]), "card-actions"),
+    ):
+        html = alice_client.get(url).text
+        assert re.search(
+            rf'<form id="{form}" method="post" hidden>\s*<input type="hidden" '
+            r'name="csrfmiddlewaretoken"',
+            html,
+        )
+        assert f'<input type="hidden" name="next" value="{url}">' in html
+        buttons = re.findall(r"<button form=\"([\w-]+)\" formaction=\"([^\"]+)\"", html)
+        assert buttons
+        assert {name for name, _ in buttons} == {form}
+        assert {action for _, action in buttons} <= {
+            reverse("todo:item-state", args=[item.pk]),
+            reverse("todo:item-move", args=[item.pk]),
+        }
+
+
 # --- Ownership: another user's id is a 404, and nothing changes ---------------------------
 
 

@@ -50,10 +50,11 @@ COPY . .
 
 # Byte-compile once here rather than at every start, and collect the static files so that
 # the image carries its own manifest of hashed names. The secret key below only lets the
-# settings load for collectstatic; it is not used at run time. /srv/static stays empty: the
-# migrate job mounts the static volume there, which takes its owner from it.
+# settings load for collectstatic; it is not used at run time. /srv/static and /srv/media stay
+# empty: the static and media volumes are mounted there, and a new volume takes its owner (the
+# app user) from the folder it is first mounted on.
 RUN python -m compileall -q /app \
- && install -d -o app -g app /app/staticfiles /srv/static
+ && install -d -o app -g app /app/staticfiles /srv/static /srv/media
 USER app
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v 0
 

@@ -159,21 +159,42 @@ psql: ## psql in the db container, as the application's role
 # typed or passed. The dump is written under a temporary name and renamed once complete.
 # It holds password hashes and session keys: readable by its owner only, like .env.
 # The restored tables belong to the app's role (--role), as the ones migrate created did.
+# The uploaded files (the media volume) go to a tar archive of the same time, made by tar in
+# the web container, which mounts the volume; after the dump, so that a file deleted meanwhile
+# may be in neither, but a row never lacks its file. With DJANGO_MEDIA_STORAGE=s3 the files
+# are in the bucket, which keeps its own versions: the archive is then empty.
 BACKUP_DIR ?= backups
 .PHONY: backup
-backup: ## Dump the database (pg_dump, custom format) to backups/db-<UTC time>.dump
+backup: ## Dump the database and archive the uploaded files: backups/db-<UTC time>.dump, media-<…>.tar
 	@umask 077; mkdir -p $(BACKUP_DIR)
-	@umask 077; file="$(BACKUP_DIR)/db-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	@umask 077; stamp="$$(date -u +%Y%m%dT%H%M%SZ)"; file="$(BACKUP_DIR)/db-$$stamp.dump"; \
 	  $(COMPOSE) exec -T db sh -c 'pg_dump -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" --format=custom' \
 	    >"$$file.partial" || { rm -f "$$file.partial"; exit 1; }; \
-	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"
+	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"; \
+	  media="$(BACKUP_DIR)/media-$$stamp.tar"; \
+	  $(COMPOSE) exec -T web tar -C /srv/media -cf - . \
+	    >"$$media.partial" || { rm -f "$$media.partial"; exit 1; }; \
+	  mv "$$media.partial" "$$media"; echo "Media archive written: $$media"
 
+# The media archive of the dump's time, beside it (MEDIA=… names another; MEDIA=none restores
+# the database alone, from a backup older than the archives). Its files replace the volume's
+# only once all of them are out of the archive: a broken archive changes nothing.
+MEDIA ?= $(dir $(FILE))$(patsubst db-%.dump,media-%.tar,$(notdir $(FILE)))
 .PHONY: restore
-restore: ## Restore a backup into the database, replacing its tables: make restore FILE=…
-	@test -f "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/db-<time>.dump"; exit 1; }
+restore: ## Restore a backup, the database's tables and the uploaded files: make restore FILE=…
+	@test -f "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/db-<time>.dump [MEDIA=$(BACKUP_DIR)/media-<time>.tar]"; exit 1; }
+	@test "$(MEDIA)" = none || test -f "$(MEDIA)" || \
+	  { echo "No media archive $(MEDIA): name it with MEDIA=…, or MEDIA=none for the database alone"; exit 1; }
 	$(COMPOSE) exec -T db sh -c 'pg_restore -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" \
 	  $${DJANGO_DB_USER:+--role="$$DJANGO_DB_USER"} \
 	  --clean --if-exists --no-owner --single-transaction' <"$(FILE)"
+ifneq ($(MEDIA),none)
+	$(COMPOSE) exec -T web sh -c 'set -eu; cd /srv/media; rm -rf .restoring; mkdir .restoring; \
+	  tar -C .restoring -xf -; \
+	  find . -mindepth 1 -maxdepth 1 ! -name .restoring -exec rm -rf {} +; \
+	  find .restoring -mindepth 1 -maxdepth 1 -exec mv {} . \;; rmdir .restoring' <"$(MEDIA)"
+endif
+	@echo "Restored: $(FILE)$(if $(filter-out none,$(MEDIA)), and $(MEDIA))"
 
 # --- The template -----------------------------------------------------------------------
 

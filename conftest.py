@@ -8,10 +8,12 @@ pytest_plugins = ["harness.fixtures"]
 
 
 @pytest.fixture(autouse=True)
-def _fast_test_settings(settings):
+def _fast_test_settings(settings, tmp_path_factory):
     """Test-speed settings: a cheap password hasher, and static files without the manifest
-    (the manifest exists only after collectstatic, which the stack tests run for real)."""
+    (the manifest exists only after collectstatic, which the stack tests run for real).
+    Uploads go to a folder of the test's own, never the project's media/."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -75,7 +75,9 @@ def load_scenarios(args, overrides: dict[str, str]) -> dict[str, dict]:
                 hello_ceiling(
                     workdir / "hello", static_root=static_root, overrides=overrides
                 ) as hello,
-                bare_nginx(workdir / "bare", static_root=static_root) as bare,
+                bare_nginx(
+                    workdir / "bare", static_root=static_root, media_root=stack.media
+                ) as bare,
             ):
                 todo = selected(scenarios(stack, hello, bare), args.only)
                 print(

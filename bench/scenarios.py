@@ -68,7 +68,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
     # % if with_example_app
     from bench.todo_scenarios import todo_scenarios
 
-    found += todo_scenarios(stack)
+    found += todo_scenarios(stack, bare)
     # % endif
     return found
 

@@ -25,8 +25,9 @@ def nginx_binary() -> str:
     return path
 
 
-def bare_site(*, port: int, static_root: Path, workdir: Path) -> str:
-    """The least nginx needs to serve the static root: no gzip, no headers, no proxy."""
+def bare_site(*, port: int, static_root: Path, media_root: Path, workdir: Path) -> str:
+    """The least nginx needs to serve the static root, and the media root at /media/ (the
+    bench's own: the product serves it to no one): no gzip, no headers, no proxy."""
     temp = "\n".join(
         f"{kind}_temp_path {workdir}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -36,6 +37,9 @@ server {{
     listen 127.0.0.1:{port} default_server;
     location /static/ {{
         alias {static_root}/;
+    }}
+    location /media/ {{
+        alias {media_root}/;
     }}
 }}
 """
@@ -56,9 +60,9 @@ def nginx(workdir: Path, *, port: int, site: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def bare_nginx(workdir: Path, *, static_root: Path) -> Iterator[str]:
+def bare_nginx(workdir: Path, *, static_root: Path, media_root: Path) -> Iterator[str]:
     port = free_port()
-    site = bare_site(port=port, static_root=static_root, workdir=workdir)
+    site = bare_site(port=port, static_root=static_root, media_root=media_root, workdir=workdir)
     with nginx(workdir, port=port, site=site) as url:
         yield url
 
@@ -88,6 +92,7 @@ def hello_ceiling(
         listen_port=nginx_port,
         upstream=f"127.0.0.1:{gunicorn_port}",
         static_root=static_root,
+        media_root=workdir,
     )
     with (
         start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),

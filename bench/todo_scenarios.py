@@ -1,5 +1,6 @@
 """The example app's pages under load: a signed-in list of many items, and its board, divided
-by the hello view through nginx."""
+by the hello view through nginx; and an attachment's download (Django checks, nginx sends it
+by X-Accel-Redirect), divided by nginx sending the same file directly."""
 
 import json
 import secrets
@@ -10,9 +11,15 @@ from bench.scenarios import HELLO, Scenario, expect
 from harness.accounts import Account, sign_in
 from harness.project import run_django_script
 
+MEDIA_BARE = "nginx-media-bare"
+# An attachment of a typical size: a photo, a scanned page.
+DOWNLOAD_MIB = 1
 
-def todo_scenarios(stack, items: int = 50) -> list[Scenario]:
-    """The signed-in pages of the example app: a list of `items` items, and its board."""
+
+def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
+    """The signed-in pages of the example app: a list of `items` items, and its board; a
+    download of an attachment, and its ceiling: the bench's bare nginx (`bare`) sending the
+    same file from the media folder."""
     account = Account("bench", secrets.token_urlsafe(18))
     seeded = run_django_script(
         Path(__file__).parent / "todo_seed.py",
@@ -27,7 +34,29 @@ def todo_scenarios(stack, items: int = 50) -> list[Scenario]:
     session, _ = sign_in(stack.url, account)
     cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())}
     lists = f"{stack.url}/todo/lists/{made['list']}/"
+    attached = json.loads(
+        run_django_script(
+            Path(__file__).resolve().parents[1] / "todo/tests/scripts/attach_file.py",
+            env={
+                **stack.env,
+                "HARNESS_ITEM": str(made["first_item_id"]),
+                "HARNESS_MEGABYTES": str(DOWNLOAD_MIB),
+            },
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    whole_file = expect_length(DOWNLOAD_MIB * 1024 * 1024)
     return [
+        Scenario(MEDIA_BARE, f"{bare}/media/{attached['name']}", None, None, whole_file),
+        Scenario(
+            "todo-download",
+            f"{stack.url}{attached['path']}",
+            MEDIA_BARE,
+            None,
+            whole_file,
+            cookie,
+        ),
         Scenario(
             "todo-list",
             lists,
@@ -40,3 +69,16 @@ def todo_scenarios(stack, items: int = 50) -> list[Scenario]:
             "todo-board", f"{lists}board/", HELLO, None, expect(contains=made["first_item"]), cookie
         ),
     ]
+
+
+def expect_length(size: int):
+    """A check that the whole file came (a 404 page or a redirect would be short)."""
+
+    def check(response) -> str | None:
+        if response.status_code != 200:
+            return f"status {response.status_code}, expected 200"
+        if len(response.content) != size:
+            return f"{len(response.content)} bytes, expected {size}"
+        return None
+
+    return check

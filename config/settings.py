@@ -294,6 +294,7 @@ if DEBUG:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
 STORAGES = {
+    # Uploaded files, in MEDIA_ROOT (or a bucket: Uploaded files, below).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Django's manifest storage, plus a .gz beside each compressible file, made once by
     # collectstatic: nginx's `gzip_static` sends it instead of compressing on every request.
@@ -301,6 +302,52 @@ STORAGES = {
     # middleware serves them (below).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Uploaded files (media): private, never at a public URL. A view checks who asks, then hands
+# the file over (ops/private_media.py): nginx streams it from the media volume when
+# DJANGO_MEDIA_X_ACCEL_REDIRECT is on (compose sets it), Django itself otherwise (`make run`,
+# tests); with DJANGO_MEDIA_STORAGE=s3, a short-lived signed URL of the bucket.
+# https://docs.djangoproject.com/en/6.1/topics/files/
+# ---------------------------------------------------------------------------------------------
+
+MEDIA_ROOT = Path(config("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Nothing serves this prefix: a guessed /media/... is a 404 like any unknown page.
+MEDIA_URL = "media/"
+MEDIA_X_ACCEL_REDIRECT = config("DJANGO_MEDIA_X_ACCEL_REDIRECT", default=False, cast=bool)
+# nginx's `internal` location for them (docker/nginx/private-media.conf): clients cannot ask
+# for it, only a response of Django's can send nginx there.
+MEDIA_X_ACCEL_PREFIX = "/_private-media/"
+# The largest file a form accepts; nginx refuses bodies a little larger than this (413) before
+# they reach gunicorn (docker/nginx/upload-limit.sh reads the same variable).
+MAX_UPLOAD_MB = config("DJANGO_MAX_UPLOAD_MB", default=10, cast=int)
+if MAX_UPLOAD_MB < 1:
+    raise InvalidSettingError(
+        f"DJANGO_MAX_UPLOAD_MB={MAX_UPLOAD_MB} is not valid: use a whole number from 1 up."
+    )
+MEDIA_STORAGE = config("DJANGO_MEDIA_STORAGE", default="local", cast=Choices(["local", "s3"]))
+if MEDIA_STORAGE == "s3":
+    # S3 or any S3-compatible store (MinIO, Ceph, R2...) through django-storages: web replicas
+    # on several nodes then share the files. The bucket stays private; a download is a signed
+    # URL valid for DJANGO_S3_URL_SECONDS. Without keys, boto3 finds credentials itself (an
+    # instance role, AWS_* variables).
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": required("DJANGO_S3_BUCKET"),
+            "endpoint_url": config("DJANGO_S3_ENDPOINT_URL", default="") or None,
+            "region_name": config("DJANGO_S3_REGION", default="") or None,
+            "access_key": config("DJANGO_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": secret("DJANGO_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": config("DJANGO_S3_URL_SECONDS", default=60, cast=int),
+            # Signature version 4: the only one every AWS region and most other stores take.
+            "signature_version": "s3v4",
+            # Uploads get random names: a clash is a bug, never a reason to overwrite silently.
+            "file_overwrite": False,
+        },
+    }
 
 # ---------------------------------------------------------------------------------------------
 # Security

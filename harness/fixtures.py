@@ -2,7 +2,9 @@
 conftest.py): the production-like stack, Chromium on it, accounts in its database, and a
 Docker engine for the Docker suite."""
 
+import json
 import re
+import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,7 +15,7 @@ from harness.accounts import Account, create_account
 from harness.binaries import require
 from harness.browser import launch_chromium
 from harness.compose import engine_answers, write_env_file
-from harness.project import ROOT
+from harness.project import ROOT, clean_environ, free_port, run_django_script
 from harness.stack import Stack, TlsStack, production_like_stack, production_tls
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -111,3 +113,50 @@ def compose_env_file(tmp_path_factory, engine):
     path = tmp_path_factory.mktemp("compose") / "stack.env"
     write_env_file(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3 API on loopback, for DJANGO_MEDIA_STORAGE=s3: moto's server, in this process;
+    yields its endpoint."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings) -> str:
+    """The test's settings switched to the storage that config/settings.py builds from the
+    DJANGO_S3_* variables (read in a process of its own, as the app reads them), pointed at
+    the server, with a new bucket; returns the bucket's name."""
+    import boto3
+
+    bucket = f"uploads-{secrets.token_hex(4)}"
+    keys = {"DJANGO_S3_ACCESS_KEY_ID": "test-key", "DJANGO_S3_SECRET_ACCESS_KEY": "test-secret"}
+    printed = run_django_script(
+        "print_settings",
+        env=clean_environ(
+            HARNESS_SETTINGS="STORAGES,MEDIA_STORAGE",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_MEDIA_STORAGE="s3",
+            DJANGO_S3_BUCKET=bucket,
+            DJANGO_S3_ENDPOINT_URL=s3_server,
+            DJANGO_S3_REGION="us-east-1",
+            **keys,
+        ),
+    )
+    built = json.loads(printed.stdout.splitlines()[-1])
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=keys["DJANGO_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["DJANGO_S3_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket=bucket)
+    settings.MEDIA_STORAGE = built["MEDIA_STORAGE"]
+    settings.STORAGES = {**settings.STORAGES, "default": built["STORAGES"]["default"]}
+    return bucket

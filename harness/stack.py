@@ -29,9 +29,11 @@ HTTPS = NGINX / "https.conf"
 HTTP_TO_HTTPS = NGINX / "http-to-https.conf"
 PLAIN_HTTP_ONLY = NGINX / "plain-http-only.conf"
 STATIC_FILES = NGINX / "static-files.conf"
+PRIVATE_MEDIA = NGINX / "private-media.conf"
 SERVER_NAMES_SCRIPT = NGINX / "server-names.sh"
 TRUSTED_PROXIES_SCRIPT = NGINX / "trusted-proxies.sh"
 HTTPS_REDIRECT_SCRIPT = NGINX / "https-redirect.sh"
+UPLOAD_LIMIT_SCRIPT = NGINX / "upload-limit.sh"
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,28 @@ class Stack:
     superuser: Account  # created by the data migration, from DJANGO_SUPERUSER_*
     env: dict[str, str]
     logs: Path
+    gunicorn_pid: int  # the master
 
     def log(self, name: str) -> str:
         return (self.logs / name).read_text(errors="replace")
+
+    @property
+    def media(self) -> Path:
+        """The folder that stands for the media volume (DJANGO_MEDIA_ROOT)."""
+        return Path(self.env["DJANGO_MEDIA_ROOT"])
+
+    def gunicorn_rss(self) -> dict[int, int]:
+        """The resident memory of gunicorn's master and each worker: {pid: KiB}."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if int(entry.name) == self.gunicorn_pid or parent == self.gunicorn_pid:
+                    status = (entry / "status").read_text()
+                    found[int(entry.name)] = int(status.split("VmRSS:")[1].split()[0])
+        return found
 
     def database(self) -> psycopg.Connection:
         """A connection to the stack's database as the cluster's superuser, outside the app."""
@@ -75,11 +96,13 @@ def write_runtime_files(
     allowed_hosts: str | None = None,
     trusted_proxies: str = "",
     https_port: int | None = None,
+    max_upload_mb: str | None = None,
 ) -> Path:
-    """What docker/nginx/server-names.sh, trusted-proxies.sh and https-redirect.sh write in
-    the nginx container at each start (/run/nginx/ there): `server_name` for
-    DJANGO_ALLOWED_HOSTS (Django's default list when None), the proxies of
-    NGINX_TRUSTED_PROXIES (none when empty), and the redirect to https on `https_port`."""
+    """What docker/nginx/server-names.sh, trusted-proxies.sh, https-redirect.sh and
+    upload-limit.sh write in the nginx container at each start (/run/nginx/ there):
+    `server_name` for DJANGO_ALLOWED_HOSTS (Django's default list when None), the proxies of
+    NGINX_TRUSTED_PROXIES (none when empty), the redirect to https on `https_port`, and the
+    body limit for DJANGO_MAX_UPLOAD_MB (Django's default when None)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NGINX_RUNTIME_DIR": str(directory),
@@ -88,7 +111,15 @@ def write_runtime_files(
     }
     if allowed_hosts is not None:
         env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
-    for script in (SERVER_NAMES_SCRIPT, TRUSTED_PROXIES_SCRIPT, HTTPS_REDIRECT_SCRIPT):
+    if max_upload_mb is not None:
+        env["DJANGO_MAX_UPLOAD_MB"] = max_upload_mb
+    scripts = (
+        SERVER_NAMES_SCRIPT,
+        TRUSTED_PROXIES_SCRIPT,
+        HTTPS_REDIRECT_SCRIPT,
+        UPLOAD_LIMIT_SCRIPT,
+    )
+    for script in scripts:
         subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
     return directory
 
@@ -114,15 +145,18 @@ def render_nginx_site(
     listen_port: int,
     upstream: str,
     static_root: Path,
+    media_root: Path,
     allowed_hosts: str | None = None,
     trusted_proxies: str = "",
     https_port: int | None = None,
     certificates: Certificates | None = None,
     http2_directive: bool = True,
+    max_upload_mb: str | None = None,
 ) -> str:
-    """The project's nginx site with loopback addresses in place of the compose names, and
-    folders of `workdir` where the container has its tmpfs: /run/nginx/ (the files its start-up
-    scripts write, written here by the same scripts) and /var/cache/nginx/.
+    """The project's nginx site with loopback addresses in place of the compose names, the
+    static and media folders in place of the volumes, and folders of `workdir` where the
+    container has its tmpfs: /run/nginx/ (the files its start-up scripts write, written here by
+    the same scripts) and /var/cache/nginx/.
 
     Without `https_port`, plain http serves the app, as the development override has it. With
     it (and `certificates`), as production has it: https.conf on that port, and plain http
@@ -131,15 +165,27 @@ def render_nginx_site(
     static_files.write_text(
         replace_once(STATIC_FILES, {"alias /srv/static/;": f"alias {static_root}/;"})
     )
+    private_media = workdir / "private-media.conf"
+    private_media.write_text(
+        replace_once(PRIVATE_MEDIA, {"alias /srv/media/;": f"alias {media_root}/;"})
+    )
     runtime = write_runtime_files(
         workdir / "run",
         allowed_hosts=allowed_hosts,
         trusted_proxies=trusted_proxies,
         https_port=https_port,
+        max_upload_mb=max_upload_mb,
     )
     app = workdir / "app.conf"
     app.write_text(
-        replace_once(APP, {"include /etc/nginx/static-files.conf;": f"include {static_files};"})
+        replace_once(
+            APP,
+            {
+                "include /etc/nginx/static-files.conf;": f"include {static_files};",
+                "include /etc/nginx/private-media.conf;": f"include {private_media};",
+                "include /run/nginx/upload-limit.conf;": f"include {runtime}/upload-limit.conf;",
+            },
+        )
     )
     http_to_https = workdir / "http-to-https.conf"
     if https_port:
@@ -263,17 +309,23 @@ def start_nginx(
     upstream: str,
     static_root: Path,
     *,
+    media_root: Path | None = None,
     trusted_proxies: str = "",
     https_port: int | None = None,
     certificates: Certificates | None = None,
+    max_upload_mb: str | None = None,
 ):
     """Debian's nginx with the project's site config, in front of `upstream`;
     `trusted_proxies` as NGINX_TRUSTED_PROXIES would set them; https on `https_port` with
-    `certificates` (plain http then redirects there), as in production."""
+    `certificates` (plain http then redirects there), as in production. Without `media_root`,
+    an empty folder stands for the media volume."""
     nginx = require(
         shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin"), "nginx", "nginx"
     )
     workdir.mkdir(parents=True, exist_ok=True)
+    if media_root is None:
+        media_root = workdir / "media"
+        media_root.mkdir(exist_ok=True)
     site = workdir / "site.conf"
     site.write_text(
         render_nginx_site(
@@ -281,10 +333,12 @@ def start_nginx(
             listen_port=port,
             upstream=upstream,
             static_root=static_root,
+            media_root=media_root,
             trusted_proxies=trusted_proxies,
             https_port=https_port,
             certificates=certificates,
             http2_directive=nginx_speaks_http2_directive(nginx),
+            max_upload_mb=max_upload_mb,
         )
     )
     main = workdir / "nginx.conf"
@@ -322,7 +376,8 @@ def fresh_database(prefix: str) -> Iterator[dict[str, str]]:
 def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
     """`overrides` go into the app's environment last (to compare settings, say)."""
     username, password = "admin", secrets.token_urlsafe(18)
-    static_root = workdir / "static"
+    static_root, media_root = workdir / "static", workdir / "media"
+    media_root.mkdir(parents=True, exist_ok=True)
     with fresh_database("stack") as database:
         env = clean_environ(
             **database,
@@ -333,6 +388,9 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
             DJANGO_SECURE_COOKIES="False",
             DJANGO_SECURE_SSL_REDIRECT="False",
             DJANGO_STATIC_ROOT=str(static_root),
+            # The media volume, sent by nginx as in the containers.
+            DJANGO_MEDIA_ROOT=str(media_root),
+            DJANGO_MEDIA_X_ACCEL_REDIRECT="True",
             DJANGO_SUPERUSER_USERNAME=username,
             DJANGO_SUPERUSER_EMAIL="admin@example.com",
             DJANGO_SUPERUSER_PASSWORD=password,
@@ -344,8 +402,15 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
 
         gunicorn_port, nginx_port = free_port(), free_port()
         with (
-            start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
-            start_nginx(workdir, nginx_port, f"127.0.0.1:{gunicorn_port}", static_root),
+            start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log") as gunicorn,
+            start_nginx(
+                workdir,
+                nginx_port,
+                f"127.0.0.1:{gunicorn_port}",
+                static_root,
+                media_root=media_root,
+                max_upload_mb=env.get("DJANGO_MAX_UPLOAD_MB"),
+            ),
         ):
             yield Stack(
                 url=f"http://127.0.0.1:{nginx_port}",
@@ -353,6 +418,7 @@ def production_like_stack(workdir: Path, **overrides: str) -> Iterator[Stack]:
                 superuser=Account(username, password),
                 env=env,
                 logs=workdir,
+                gunicorn_pid=gunicorn.pid,
             )
 
 

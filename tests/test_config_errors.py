@@ -48,6 +48,8 @@ def test_a_missing_secret_key_in_a_container_says_to_set_the_environment():
         ("DJANGO_DB_CONN_MAX_AGE", "a minute", "a whole number"),
         ("DJANGO_LOG_FORMAT", "xml", "one of plain, json"),
         ("DJANGO_LOG_LEVEL", "loud", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("DJANGO_MAX_UPLOAD_MB", "ten", "a whole number"),
+        ("DJANGO_MEDIA_STORAGE", "ftp", "one of local, s3"),
         (
             "DJANGO_ADMIN_URL",
             "/admin",
@@ -118,4 +120,16 @@ def test_gunicorn_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "Configuration error: DJANGO_SECRET_KEY is not set. Set it in the environment."
+    ]
+
+
+def test_s3_storage_without_a_bucket_names_the_setting():
+    assert error_lines(DJANGO_ENV_FILE="", DJANGO_MEDIA_STORAGE="s3", **KEY) == [
+        "Configuration error: DJANGO_S3_BUCKET is not set. Set it in the environment."
+    ]
+
+
+def test_an_upload_limit_below_one_mb_is_refused():
+    assert error_lines(DJANGO_MAX_UPLOAD_MB="0", **KEY) == [
+        "Configuration error: DJANGO_MAX_UPLOAD_MB=0 is not valid: use a whole number from 1 up."
     ]

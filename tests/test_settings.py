@@ -183,3 +183,56 @@ def test_verify_full_reaches_a_database_whose_certificate_the_ca_file_vouches_fo
     refused = connect(DJANGO_DB_SSLMODE="verify-full", DJANGO_DB_SSLROOTCERT=str(stranger))
     assert refused.returncode != 0
     assert "certificate verify failed" in refused.stderr
+
+
+def test_uploads_default_to_a_local_folder_sent_by_django():
+    found = settings_of(
+        "MEDIA_ROOT", "MEDIA_STORAGE", "MEDIA_X_ACCEL_REDIRECT", "MAX_UPLOAD_MB", "STORAGES", **KEY
+    )
+    assert found["MEDIA_ROOT"] == str(ROOT / "media")
+    assert (found["MEDIA_STORAGE"], found["MEDIA_X_ACCEL_REDIRECT"]) == ("local", False)
+    assert found["MAX_UPLOAD_MB"] == 10
+    assert found["STORAGES"]["default"]["BACKEND"] == (
+        "django.core.files.storage.FileSystemStorage"
+    )
+
+
+def test_s3_storage_is_built_from_its_settings_with_the_secret_from_a_file(tmp_path):
+    """DJANGO_MEDIA_STORAGE=s3: django-storages' S3 backend, private, signed links of
+    DJANGO_S3_URL_SECONDS; the secret key as Docker secrets give it (test_private_media.py
+    runs the same against a real S3 API)."""
+    secret_file = tmp_path / "s3_secret"
+    secret_file.write_text("from-a-file\n")
+    found = settings_of(
+        "STORAGES",
+        DJANGO_MEDIA_STORAGE="s3",
+        DJANGO_S3_BUCKET="uploads",
+        DJANGO_S3_ENDPOINT_URL="https://s3.example.net",
+        DJANGO_S3_ACCESS_KEY_ID="key-id",
+        DJANGO_S3_SECRET_ACCESS_KEY_FILE=str(secret_file),
+        DJANGO_S3_URL_SECONDS="30",
+        **KEY,
+    )
+    assert found["STORAGES"]["default"] == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "uploads",
+            "endpoint_url": "https://s3.example.net",
+            "region_name": None,
+            "access_key": "key-id",
+            "secret_key": "from-a-file",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 30,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+        },
+    }
+    # Without keys, boto3's own search (an instance role, AWS_* variables) applies.
+    bare = settings_of("STORAGES", DJANGO_MEDIA_STORAGE="s3", DJANGO_S3_BUCKET="b", **KEY)
+    options = bare["STORAGES"]["default"]["OPTIONS"]
+    assert (options["access_key"], options["secret_key"], options["endpoint_url"]) == (
+        None,
+        None,
+        None,
+    )

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from .models import Item, TodoList
+from .models import Attachment, Item, TodoList
 
 
 class ItemInline(admin.TabularInline):
@@ -30,6 +30,19 @@ class TodoListAdmin(admin.ModelAdmin):
         return todo_list.item_count
 
 
+class AttachmentInline(admin.TabularInline):
+    """What is attached, not the files: those are their owner's alone (views.py)."""
+
+    model = Attachment
+    fields = ("original_name", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = ("title", "todo_list", "owner", "state", "position", "updated_at")
@@ -37,6 +50,7 @@ class ItemAdmin(admin.ModelAdmin):
     list_select_related = ("todo_list__owner",)
     search_fields = ("title", "todo_list__name", "todo_list__owner__username")
     autocomplete_fields = ("todo_list",)
+    inlines = (AttachmentInline,)
 
     @admin.display(description="Owner", ordering="todo_list__owner__username")
     def owner(self, item: Item) -> str:

@@ -1,5 +1,9 @@
+import uuid
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 
@@ -44,3 +48,40 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    """A random name on disk: never the uploader's (it could collide, traverse or mislead);
+    theirs is kept in the row, for the download."""
+    return f"attachments/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on an item, private to the list's owner (views.attachment_download)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    # The name the file had on the uploader's machine, for Content-Disposition.
+    original_name = models.CharField(max_length=255)
+    # From the name's extension, never from what the client claimed (ops/private_media.py).
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("uploaded_at", "pk")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("todo:attachment", kwargs={"pk": self.pk})
+
+
+@receiver(post_delete, sender=Attachment)
+def delete_attachment_file(sender, instance: Attachment, **kwargs) -> None:
+    """The file goes with its row, also when an item or a list takes it along (cascade), and
+    only once the deletion is committed: a rollback keeps both."""
+    storage, name = instance.file.storage, instance.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), robust=True)

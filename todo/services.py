@@ -2,14 +2,20 @@
 and the admin stay thin, and each rule lives in one place. Each validates with `full_clean()`
 before it saves, so the database never holds what a form would have refused."""
 
+import mimetypes
+from pathlib import PurePath
 from typing import Literal
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
 from accounts.models import User
 
-from .models import Item, TodoList
+from .models import Attachment, Item, TodoList
+
+# Python's own table of types, the same on every machine (the system's mime.types differ).
+_TYPES = mimetypes.MimeTypes()
 
 
 def todo_list_create(*, owner: User, name: str) -> TodoList:
@@ -82,3 +88,30 @@ def item_move(*, item: Item, direction: Literal["up", "down"]) -> None:
 
 def item_delete(*, item: Item) -> None:
     item.delete()
+
+
+def attachment_create(*, item: Item, upload: UploadedFile) -> Attachment:
+    """Stores the file under a random name and records the name it came with. Its type comes
+    from that name's extension, not from the client's word for it."""
+    original_name = PurePath(upload.name.replace("\\", "/")).name or "attachment"
+    content_type, _ = _TYPES.guess_type(original_name, strict=False)
+    attachment = Attachment(
+        item=item,
+        original_name=original_name,
+        content_type=content_type or "application/octet-stream",
+        size=upload.size,
+    )
+    attachment.file.save(original_name, upload, save=False)
+    try:
+        attachment.full_clean()
+        attachment.save()
+    except Exception:
+        # Nothing refers to the file: it must not stay behind.
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def attachment_delete(*, attachment: Attachment) -> None:
+    """The row now, the file once that is committed (models.delete_attachment_file)."""
+    attachment.delete()

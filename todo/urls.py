@@ -14,4 +14,7 @@ urlpatterns = [
     path("items/<int:pk>/state/", views.item_state, name="item-state"),
     path("items/<int:pk>/move/", views.item_move, name="item-move"),
     path("items/<int:pk>/delete/", views.item_delete, name="item-delete"),
+    path("items/<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment-delete"),
 ]

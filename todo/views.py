@@ -13,9 +13,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ops.private_media import private_file_response
+
 from . import services
-from .forms import ItemCreateForm, ItemForm, ItemMoveForm, ItemStateForm, TodoListForm
-from .models import Item, TodoList
+from .forms import (
+    AttachmentForm,
+    ItemCreateForm,
+    ItemForm,
+    ItemMoveForm,
+    ItemStateForm,
+    TodoListForm,
+)
+from .models import Attachment, Item, TodoList
 from .selectors import board_columns, todo_lists_of
 
 LISTS_PER_PAGE = 20
@@ -129,9 +138,25 @@ def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Items -------------------------------------------------------------------------------
 
 
+def _item_page(
+    request: HttpRequest, item: Item, *, form: ItemForm, attachment_form: AttachmentForm
+) -> HttpResponse:
+    return render(
+        request,
+        "todo/item_form.html",
+        {
+            "item": item,
+            "form": form,
+            "attachment_form": attachment_form,
+            "attachments": item.attachments.all(),
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The item's title and state, and its attachments."""
     item = _own_item(request, pk)
     form = ItemForm(
         request.POST if request.method == "POST" else None,
@@ -140,7 +165,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.item_update(item=item, **form.cleaned_data)
         return redirect(item.todo_list)
-    return render(request, "todo/item_form.html", {"item": item, "form": form})
+    return _item_page(request, item, form=form, attachment_form=AttachmentForm())
 
 
 @login_required
@@ -175,3 +200,41 @@ def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.item_delete(item=item)
         return redirect(item.todo_list)
     return render(request, "todo/item_confirm_delete.html", {"item": item})
+
+
+# --- Attachments -------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _own_item(request, pk)
+    attachment_form = AttachmentForm(request.POST, request.FILES)
+    if attachment_form.is_valid():
+        services.attachment_create(item=item, upload=attachment_form.cleaned_data["file"])
+        return redirect("todo:item-edit", pk=item.pk)
+    form = ItemForm(initial={"title": item.title, "state": item.state})
+    return _item_page(request, item, form=form, attachment_form=attachment_form)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file, to its owner only: another user's attachment is a 404 like a missing one.
+    nginx (or Django, or the bucket) sends the bytes: ops/private_media.py."""
+    attachment = get_object_or_404(Attachment, pk=pk, item__todo_list__owner=request.user)
+    return private_file_response(
+        attachment.file,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("item"), pk=pk, item__todo_list__owner=request.user
+    )
+    services.attachment_delete(attachment=attachment)
+    return redirect("todo:item-edit", pk=attachment.item.pk)

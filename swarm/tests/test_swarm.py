@@ -398,6 +398,8 @@ def test_swarm_up_and_migrate_serve_the_app_through_nginx(project, swarm):
         "/docker-entrypoint.d/40-server-names.sh": "docker/nginx/server-names.sh",
         "/docker-entrypoint.d/41-trusted-proxies.sh": "docker/nginx/trusted-proxies.sh",
         "/docker-entrypoint.d/42-https-redirect.sh": "docker/nginx/https-redirect.sh",
+        "/etc/nginx/private-media.conf": "docker/nginx/private-media.conf",
+        "/docker-entrypoint.d/44-upload-limit.sh": "docker/nginx/upload-limit.sh",
     }
     assert sorted(config["File"]["Name"] for config in configs) == sorted(sources)
     for config in configs:

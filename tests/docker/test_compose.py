@@ -160,6 +160,60 @@ def test_superuser_from_the_env_file_signs_in_through_nginx(stack):
     assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 
+# % if with_example_app
+# An attachment uploaded below, and what it holds: it must outlive `down` and `up`.
+kept_attachment: dict[str, str] = {}
+
+
+def media_files(compose: Compose, files=DEV) -> list[str]:
+    """The files in the media volume, as web sees it."""
+    found = compose.run("exec", "-T", "web", "find", "/srv/media", "-type", "f", files=files)
+    return sorted(found.stdout.split())
+
+
+def test_an_attachment_goes_up_and_comes_back_through_nginx_to_its_owner_only(stack):
+    """Upload into the media volume, download sent by nginx (X-Accel-Redirect) with the
+    download's headers; another user, a guessed path and an oversized body get nothing."""
+    from todo.tests.site import attachments, new_item, upload
+
+    session, _ = sign_in(stack.url(), superuser(stack))
+    item = new_item(session, stack.url())
+    content = f"kept {secrets.token_hex(8)}".encode()
+    before = media_files(stack)
+    assert upload(session, stack.url(), item, "notes.txt", content).status_code == 302
+    [stored] = sorted(set(media_files(stack)) - set(before))
+    assert re.fullmatch(r"/srv/media/attachments/[0-9a-f]{32}", stored)
+    path = attachments(session, stack.url(), item)["notes.txt"]
+    download = session.get(f"{stack.url()}{path}", timeout=10)
+    assert download.content == content
+    assert download.headers["Content-Disposition"] == 'inline; filename="notes.txt"'
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+    assert "X-Accel-Redirect" not in download.headers
+    kept_attachment.update(path=path, content=content.decode())
+
+    page = upload(session, stack.url(), item, "page.html", b"<script>alert(1)</script>")
+    assert page.status_code == 302
+    html = session.get(f"{stack.url()}{attachments(session, stack.url(), item)['page.html']}")
+    assert html.headers["Content-Disposition"] == 'attachment; filename="page.html"'
+
+    other = Account(f"other-{secrets.token_hex(3)}", secrets.token_urlsafe(12))
+    stack.django("create_user", HARNESS_USERNAME=other.username, HARNESS_PASSWORD=other.password)
+    stranger, _ = sign_in(stack.url(), other)
+    assert stranger.get(f"{stack.url()}{path}", timeout=10).status_code == 404
+    name = stored.removeprefix("/srv/media/")
+    for guess in (f"/_private-media/{name}", f"/media/{name}"):
+        assert requests.get(f"{stack.url()}{guess}", timeout=10).status_code == 404, guess
+        assert session.get(f"{stack.url()}{guess}", timeout=10).status_code == 404, guess
+
+    files = media_files(stack)
+    too_large = upload(session, stack.url(), item, "big.bin", b"x" * (12 * 1024 * 1024))
+    assert too_large.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert media_files(stack) == files
+    assert stack.sql("SELECT count(*) FROM todo_attachment;") == "2"
+
+
+# % endif
 def mail_to(catcher: str, address: str) -> dict | None:
     """The newest message to `address` in the mail catcher, read through its API."""
     listing = requests.get(f"{catcher}/api/v1/messages", timeout=5).json()["messages"]
@@ -311,6 +365,11 @@ def test_data_survives_down_and_up(stack):
     kept = f"SELECT count(*) FROM accounts_user WHERE username = '{account.username}';"
     assert stack.sql(kept) == "1"
     session, _ = sign_in(stack.url(), superuser(stack), path="/admin/login/", next="/admin/")
+    # % if with_example_app
+    # The uploaded file too: the media volume outlives the containers.
+    download = session.get(f"{stack.url()}{kept_attachment['path']}", timeout=10)
+    assert download.text == kept_attachment["content"]
+    # % endif
     assert "Site administration" in session.get(f"{stack.url()}/admin/", timeout=10).text
 
 

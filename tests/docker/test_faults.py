@@ -21,6 +21,7 @@ import re
 import secrets
 import signal
 import stat
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -498,15 +499,86 @@ def test_a_soak_of_signed_in_users_has_no_error_and_flat_memory(stack, report):
     assert end_rss.rss <= start_rss.rss * 1.5 + RSS_SLACK_KIB
 
 
+# % if with_example_app
+# --- Uploaded files ----------------------------------------------------------------------------
+LARGE_MIB = 200
+# What sending a 200 MiB file may add to gunicorn (master and workers): none of it is read there.
+LARGE_DOWNLOAD_SLACK_KIB = 5 * 1024
+
+
+def browser_of(visitor: Visitor) -> requests.Session:
+    """A requests session with the visitor's cookies, sent over plain http (they are
+    Secure-only in production, and nothing terminates TLS here)."""
+    session = requests.Session()
+    session.cookies.set("sessionid", visitor.session)
+    session.cookies.set("csrftoken", visitor.csrf)
+    return session
+
+
+def test_a_large_download_is_sent_by_nginx_while_gunicorn_stays_flat(stack, report):
+    """200 MiB attached (written into the media volume by the app's code in web), downloaded
+    through nginx: nginx streams it (X-Accel-Redirect), gunicorn's workers do not grow."""
+    import hashlib
+
+    from todo.tests.site import new_item
+
+    visitor = visitors(stack, 1)[0]
+    session = browser_of(visitor)
+    item = new_item(session, stack.url())
+    script = Path(__file__).resolve().parents[2] / "todo/tests/scripts/attach_file.py"
+    made = stack.django(script, HARNESS_ITEM=str(item), HARNESS_MEGABYTES=str(LARGE_MIB))
+    session.get(f"{stack.url()}/todo/", timeout=10)
+    before, memory_before = gunicorn(stack), container_memory(stack)
+    started = time.monotonic()
+    digest, received = hashlib.sha256(), 0
+    with session.get(f"{stack.url()}{made['path']}", stream=True, timeout=120) as response:
+        assert response.status_code == HTTPStatus.OK
+        for chunk in response.iter_content(1024 * 1024):
+            digest.update(chunk)
+            received += len(chunk)
+    seconds = time.monotonic() - started
+    after, memory_after = gunicorn(stack), container_memory(stack)
+    report(
+        f"{received / 2**20:.0f} MiB downloaded through nginx in {seconds:.1f}s; gunicorn RSS "
+        f"(master + {len(after.workers)} workers) {before.rss / 1024:.1f} MiB before, "
+        f"{after.rss / 1024:.1f} MiB after (workers {before.workers} -> {after.workers} KiB); "
+        f"web container (docker stats) {memory_before} -> {memory_after}"
+    )
+    assert received == LARGE_MIB * 2**20
+    assert digest.hexdigest() == made["sha256"]
+    assert set(after.workers) == set(before.workers)
+    assert after.rss - before.rss < LARGE_DOWNLOAD_SLACK_KIB
+
+
+# % endif
 # --- Backups ---------------------------------------------------------------------------------
 
 
 def test_backup_then_restore_into_a_new_volume_brings_the_data_back(stack, report, tmp_path):
-    """make backup, down -v, up, make restore: the data and the sessions are back."""
+    """make backup, down -v, up, make restore: the data, the sessions and the uploaded files
+    are back."""
     visitor = visitors(stack, 1)[0]
     name = f"backed-up-{secrets.token_hex(4)}"
     assert add_group(stack, visitor, name).status_code == HTTPStatus.FOUND
+    # A file in the media volume, written by the app's user as an upload would be.
+    kept = f"media/{secrets.token_hex(8)}"
+    stack.run(
+        "exec",
+        "-T",
+        "web",
+        "sh",
+        "-c",
+        f"mkdir -p /srv/media/media && echo {kept} >/srv/media/{kept}",
+    )
+    # % if with_example_app
+    from todo.tests.site import attachments, new_item, upload
 
+    session = browser_of(visitor)
+    item = new_item(session, stack.url())
+    uploaded = f"uploaded {secrets.token_hex(8)}".encode()
+    assert upload(session, stack.url(), item, "kept.txt", uploaded).status_code == HTTPStatus.FOUND
+    attachment = attachments(session, stack.url(), item)["kept.txt"]
+    # % endif
     backup = stack.make("backup", "ENV=prod", f"BACKUP_DIR={tmp_path}")
     written = re.search(r"Backup written: (\S+)", backup.stdout)
     assert written, backup.stdout
@@ -517,10 +589,18 @@ def test_backup_then_restore_into_a_new_volume_brings_the_data_back(stack, repor
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert stack.values["POSTGRES_PASSWORD"] not in backup.stdout + backup.stderr
     assert not list(tmp_path.glob("*.partial"))
+    archived = re.search(r"Media archive written: (\S+)", backup.stdout)
+    assert archived, backup.stdout
+    archive = Path(archived[1])
+    assert archive.name == dump.name.replace("db-", "media-").replace(".dump", ".tar")
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    with tarfile.open(archive) as tar:
+        assert f"./{kept}" in tar.getnames()
 
     stack.down(volumes=True)
     stack.up()
     assert stack.sql("SELECT to_regclass('auth_group') IS NULL;") == "t"
+    assert stack.run("exec", "-T", "web", "ls", "-A", "/srv/media").stdout.strip() == ""
 
     started = time.monotonic()
     stack.make("restore", "ENV=prod", f"FILE={dump}")
@@ -529,7 +609,15 @@ def test_backup_then_restore_into_a_new_volume_brings_the_data_back(stack, repor
     page = get(stack, "/admin/auth/group/", **visitor.headers)
     assert page.status_code == HTTPStatus.OK
     assert name in page.text
+    back = stack.run("exec", "-T", "web", "cat", f"/srv/media/{kept}").stdout.strip()
+    assert back == kept
+    # % if with_example_app
+    download = session.get(f"{stack.url()}{attachment}", timeout=10)
+    assert download.status_code == HTTPStatus.OK
+    assert download.content == uploaded
+    # % endif
     report(
-        f"backup {dump.stat().st_size / 1024:.0f} KiB; restored into a new volume in "
-        f"{restored:.1f}s; the group and the session are back"
+        f"backup {dump.stat().st_size / 1024:.0f} KiB, media archive "
+        f"{archive.stat().st_size / 2**20:.1f} MiB; restored into new volumes in "
+        f"{restored:.1f}s; the group, the session and the uploaded files are back"
     )

@@ -4,6 +4,7 @@ would do it."""
 
 import re
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -130,3 +131,26 @@ def test_the_apps_pages_break_no_csp_rule(page, new_account):
         page.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate("window.cspViolations") == [], path
+
+
+def test_an_attached_svg_is_downloaded_never_shown(page, new_account, tmp_path):
+    """A file attached through the item's page: an SVG with a script comes back as a
+    download, never a page of the site that could run it."""
+    sign_in(page, new_account("files"))
+    create_list(page, "Files", ["Scan"])
+    page.get_by_role("link", name="Edit").click()
+    drawing = tmp_path / "drawing.svg"
+    drawing.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    page.get_by_label("File").set_input_files(drawing)
+    page.get_by_role("button", name="Attach").click()
+    link = page.get_by_role("link", name="drawing.svg")
+    expect(link).to_be_visible()
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "drawing.svg"
+    assert Path(download.value.path()).read_bytes() == drawing.read_bytes()
+    assert dialogs == []
+    expect(page.get_by_role("heading", name="Edit item")).to_be_visible()

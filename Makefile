@@ -18,7 +18,14 @@ override DJANGO_ENV_FILE := $(abspath $(or $(DJANGO_ENV_FILE),.env))
 export DJANGO_ENV_FILE
 
 # Development by default; `make up ENV=prod` runs the base file alone, as production does.
+# The targets after `make up` (migrate, logs, down, backup, ...) follow the stack it started,
+# remembered beside the env file, unless they are given ENV themselves.
+STACK_FILE := $(DJANGO_ENV_FILE).stack
+ifeq ($(filter up,$(MAKECMDGOALS)),)
+ENV ?= $(or $(shell cat $(STACK_FILE) 2>/dev/null),dev)
+else
 ENV ?= dev
+endif
 COMPOSE_FILES := -f compose.yaml $(if $(filter dev,$(ENV)),-f compose.override.yaml)
 COMPOSE := docker compose --env-file $(DJANGO_ENV_FILE) $(COMPOSE_FILES)
 # The development container runs as you, so that files it writes through the bind mount are
@@ -133,6 +140,7 @@ test-docker-if-engine: venv
 .PHONY: up
 # Production serves https, with the certificate of certs/ (a local one unless there is one).
 up: env $(if $(filter dev,$(ENV)),,certs) ## Start the stack (ENV=prod: the base file only, as production runs it)
+	@echo '$(ENV)' >$(STACK_FILE)
 	$(COMPOSE) up --build --detach --wait
 
 .PHONY: migrate
@@ -160,9 +168,10 @@ psql: ## psql in the db container, as the application's role
 # It holds password hashes and session keys: readable by its owner only, like .env.
 # The restored tables belong to the app's role (--role), as the ones migrate created did.
 # The uploaded files (the media volume) go to a tar archive of the same time, made by tar in
-# the web container, which mounts the volume; after the dump, so that a file deleted meanwhile
-# may be in neither, but a row never lacks its file. With DJANGO_MEDIA_STORAGE=s3 the files
-# are in the bucket, which keeps its own versions: the archive is then empty.
+# the web container, which mounts the volume, right after the dump: a file uploaded in between
+# is archived without its row (harmless), one deleted in between is in neither, and its row
+# then points at nothing; take backups when few deletions happen. With DJANGO_MEDIA_STORAGE=s3
+# the files are in the bucket, which keeps its own versions: the archive is then empty.
 BACKUP_DIR ?= backups
 .PHONY: backup
 backup: ## Dump the database and archive the uploaded files: backups/db-<UTC time>.dump, media-<…>.tar

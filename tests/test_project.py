@@ -2,6 +2,7 @@
 
 import re
 import secrets
+import subprocess
 
 from django.conf import settings
 
@@ -72,3 +73,28 @@ def test_nothing_in_the_product_imports_the_tooling():
         str(path.relative_to(ROOT)) for path in modules if pattern.search(path.read_text())
     ]
     assert importing == []
+
+
+def test_the_targets_after_make_up_follow_the_stack_it_started(tmp_path):
+    """`make up ENV=prod` then `make migrate`: the job runs on the production stack, not on a
+    development one that would recreate its services; `make up` alone is development again."""
+    env_file = tmp_path / "stack.env"
+    env_file.touch()
+
+    def planned(*args: str) -> str:
+        shown = subprocess.run(
+            ["make", "--dry-run", *args, f"DJANGO_ENV_FILE={env_file}"],
+            cwd=ROOT,
+            env=clean_environ(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return next(line for line in shown.splitlines() if line.startswith("docker compose"))
+
+    assert "compose.override.yaml" in planned("migrate")  # nothing started yet: development
+    (tmp_path / "stack.env.stack").write_text("prod\n")  # what `make up ENV=prod` leaves
+    assert "compose.override.yaml" not in planned("migrate")
+    assert "compose.override.yaml" not in planned("logs")
+    assert "compose.override.yaml" in planned("migrate", "ENV=dev")
+    assert "compose.override.yaml" in planned("up")

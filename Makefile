@@ -60,9 +60,16 @@ lock: | $(UV) ## Update uv.lock after changing dependencies in pyproject.toml
 env: ## Create .env from .env.example with fresh secrets (never overwrites)
 	@$(PYTHON) scripts/make_env.py --target $(DJANGO_ENV_FILE)
 
+# Where the certificate is (NGINX_CERTS_DIR): one there already (a real one on a server) needs
+# no .venv to be made, nor anything else.
+CERTS_DIR = $(or $(NGINX_CERTS_DIR),$(shell sed -n 's/^NGINX_CERTS_DIR=//p' $(DJANGO_ENV_FILE) 2>/dev/null | tail -n 1),certs)
 .PHONY: certs
-certs: env venv ## A local CA and a certificate for DJANGO_ALLOWED_HOSTS in certs/ (never overwrites)
-	@$(UV) run --locked --no-sync python scripts/make_certs.py
+certs: env ## A local CA and a certificate for DJANGO_ALLOWED_HOSTS in certs/ (never overwrites)
+	@if [ -f "$(CERTS_DIR)/fullchain.pem" ] && [ -f "$(CERTS_DIR)/privkey.pem" ]; then \
+	  echo "$(CERTS_DIR): kept (delete fullchain.pem and privkey.pem for a new certificate)"; \
+	else \
+	  $(MAKE) venv && $(UV) run --locked --no-sync python scripts/make_certs.py; \
+	fi
 
 # --- Without Docker ---------------------------------------------------------------------
 
@@ -181,24 +188,28 @@ backup: ## Dump the database and archive the uploaded files: backups/db-<UTC tim
 	    >"$$file.partial" || { rm -f "$$file.partial"; exit 1; }; \
 	  mv "$$file.partial" "$$file"; echo "Backup written: $$file"; \
 	  media="$(BACKUP_DIR)/media-$$stamp.tar"; \
-	  $(COMPOSE) exec -T web tar -C /srv/media -cf - . \
+	  $(COMPOSE) exec -T web sh -c 'tar -C /srv/media --exclude=./.restoring \
+	    --warning=no-file-changed --ignore-failed-read -cf - .; test $$? -le 1' \
 	    >"$$media.partial" || { rm -f "$$media.partial"; exit 1; }; \
 	  mv "$$media.partial" "$$media"; echo "Media archive written: $$media"
 
 # The media archive of the dump's time, beside it (MEDIA=… names another; MEDIA=none restores
 # the database alone, from a backup older than the archives). Its files replace the volume's
 # only once all of them are out of the archive: a broken archive changes nothing.
-MEDIA ?= $(dir $(FILE))$(patsubst db-%.dump,media-%.tar,$(notdir $(FILE)))
+MEDIA ?= $(if $(filter db-%.dump,$(notdir $(FILE))),$(dir $(FILE))$(patsubst db-%.dump,media-%.tar,$(notdir $(FILE))))
 .PHONY: restore
 restore: ## Restore a backup, the database's tables and the uploaded files: make restore FILE=…
 	@test -f "$(FILE)" || { echo "usage: make restore FILE=$(BACKUP_DIR)/db-<time>.dump [MEDIA=$(BACKUP_DIR)/media-<time>.tar]"; exit 1; }
 	@test "$(MEDIA)" = none || test -f "$(MEDIA)" || \
 	  { echo "No media archive $(MEDIA): name it with MEDIA=…, or MEDIA=none for the database alone"; exit 1; }
+	@test "$(MEDIA)" = none || tar -tf "$(MEDIA)" >/dev/null || \
+	  { echo "$(MEDIA) is not a readable tar archive: nothing was restored"; exit 1; }
 	$(COMPOSE) exec -T db sh -c 'pg_restore -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" \
 	  $${DJANGO_DB_USER:+--role="$$DJANGO_DB_USER"} \
 	  --clean --if-exists --no-owner --single-transaction' <"$(FILE)"
 ifneq ($(MEDIA),none)
-	$(COMPOSE) exec -T web sh -c 'set -eu; cd /srv/media; rm -rf .restoring; mkdir .restoring; \
+	$(COMPOSE) exec -T web sh -c 'set -eu; cd /srv/media; trap "rm -rf .restoring" EXIT; \
+	  rm -rf .restoring; mkdir .restoring; \
 	  tar -C .restoring -xf -; \
 	  find . -mindepth 1 -maxdepth 1 ! -name .restoring -exec rm -rf {} +; \
 	  find .restoring -mindepth 1 -maxdepth 1 -exec mv {} . \;; rmdir .restoring' <"$(MEDIA)"

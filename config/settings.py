@@ -12,7 +12,6 @@ import re
 import socket
 import ssl
 from datetime import timedelta
-from pathlib import Path
 
 from decouple import Choices, Csv
 from django.utils.csp import CSP
@@ -191,6 +190,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
+if DEBUG:
+    # Development re-reads templates on every request (TEMPLATES below): a cached fragment
+    # would hide an edited one.
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 # ---------------------------------------------------------------------------------------------
 # Authentication
@@ -284,7 +287,8 @@ USE_TZ = True
 # ---------------------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(config("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# A relative path is the project folder's, wherever the command runs.
+STATIC_ROOT = BASE_DIR / config("DJANGO_STATIC_ROOT", default="staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     # Development: gunicorn serves the static files itself, straight from the apps' folders
@@ -311,7 +315,7 @@ STORAGES = {
 # https://docs.djangoproject.com/en/6.1/topics/files/
 # ---------------------------------------------------------------------------------------------
 
-MEDIA_ROOT = Path(config("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_ROOT = BASE_DIR / config("DJANGO_MEDIA_ROOT", default="media")
 # Nothing serves this prefix: a guessed /media/... is a 404 like any unknown page.
 MEDIA_URL = "media/"
 MEDIA_X_ACCEL_REDIRECT = config("DJANGO_MEDIA_X_ACCEL_REDIRECT", default=False, cast=bool)

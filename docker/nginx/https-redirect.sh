@@ -19,8 +19,9 @@ esac
 suffix=":$port"
 [ "$port" = 443 ] && suffix=""
 
-case "$(printf '%s' "${DJANGO_SECURE_SSL_REDIRECT:-True}" | tr 'A-Z' 'a-z')" in
-    false | 0 | no | off)
+# The words python-decouple reads as false, an empty value among them; unset is on.
+case "$(printf '%s' "${DJANGO_SECURE_SSL_REDIRECT-True}" | tr 'A-Z' 'a-z')" in
+    "" | f | n | false | 0 | no | off)
         echo "# DJANGO_SECURE_SSL_REDIRECT is off: plain http is served." >"$target.partial"
         echo "$0: plain http is not redirected (DJANGO_SECURE_SSL_REDIRECT)"
         ;;

@@ -48,7 +48,7 @@ def certificates(tmp_path_factory) -> Certificates:
     made = make_certificates(tmp_path_factory.mktemp("tls") / "certs")
     if os.geteuid() == 0:
         # As on a laptop: the files belong to whoever ran `make certs`, the key is theirs
-        # alone (mode 600), and nginx's master, root without DAC_OVERRIDE, still reads it.
+        # alone (mode 600), and nginx's master, root with DAC_OVERRIDE alone, still reads it.
         for name in ("fullchain.pem", "privkey.pem"):
             os.chown(made.directory / name, 4242, 4242)
     assert (made.directory / "privkey.pem").stat().st_mode & 0o777 == 0o600

@@ -118,9 +118,9 @@ def image_alone_to_health(image: str, *, timeout: float = 60) -> float:
         subprocess.run(["docker", "rm", "--force", container], capture_output=True)
 
 
-def container_cpu_seconds(container: str) -> float:
-    """CPU time a running container has used, from the engine's stats (cgroup v1 or v2 alike).
-    The CLI shows only a rate; the API has the counter, on the engine's Unix socket."""
+def container_stats(container: str) -> dict:
+    """The engine's stats of a running container (cgroup v1 or v2 alike): the CLI shows only
+    rates, the API has the counters, on the engine's Unix socket."""
     path = (os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock").removeprefix("unix://")
     with socket.socket(socket.AF_UNIX) as engine:
         engine.connect(path)
@@ -129,8 +129,11 @@ def container_cpu_seconds(container: str) -> float:
             "Host: docker\r\n\r\n".encode()
         )
         answer = b"".join(iter(lambda: engine.recv(65536), b""))
-    stats = json.loads(answer.split(b"\r\n\r\n", 1)[1])
-    return stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+    return json.loads(answer.split(b"\r\n\r\n", 1)[1])
+
+
+def container_cpu_seconds(container: str) -> float:
+    return container_stats(container)["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
 
 
 def cpu_at_rest(compose: Compose, *, settle: float = 15, seconds: float = 60) -> float:
@@ -185,6 +188,11 @@ def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
             )
             print("  CPU at rest, stopped stack to first page, the image alone ...", flush=True)
             figures["CPU at rest, whole stack"] = (round(cpu_at_rest(compose), 4), "CPUs")
+            memory = container_stats(compose.container("web"))["memory_stats"]["usage"]
+            figures["web container's memory at rest (as the engine counts it)"] = (
+                memory / 2**20,
+                "MiB",
+            )
             compose.run("stop")
 
             def start_and_serve() -> None:

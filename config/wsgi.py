@@ -4,13 +4,13 @@ import contextlib
 import os
 import sys
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-# nginx lets no larger body through (client_max_body_size in docker/nginx/default.conf).
-DRAIN_LIMIT = 10 * 1024 * 1024
+MIB = 1024 * 1024
 
 
 def drain_unread_body(app):
@@ -25,6 +25,9 @@ def drain_unread_body(app):
     (it buffers request bodies), so this takes milliseconds.
     """
 
+    # nginx lets no larger body through (docker/nginx/upload-limit.sh: the same setting).
+    drain_limit = (settings.MAX_UPLOAD_MB + 1) * MIB
+
     def application(environ, start_response):
         try:
             return app(environ, start_response)
@@ -32,7 +35,7 @@ def drain_unread_body(app):
             stream = environ["wsgi.input"]
             with contextlib.suppress(OSError, ValueError):
                 # Never past the declared length: not every server's stream ends there.
-                remaining = min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_LIMIT)
+                remaining = min(int(environ.get("CONTENT_LENGTH") or 0), drain_limit)
                 while remaining > 0 and (chunk := stream.read(min(remaining, 65536))):
                     remaining -= len(chunk)
 

@@ -4,9 +4,10 @@ import contextlib
 import os
 import sys
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
+
+from config.env import config
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -25,8 +26,9 @@ def drain_unread_body(app):
     (it buffers request bodies), so this takes milliseconds.
     """
 
-    # nginx lets no larger body through (docker/nginx/upload-limit.sh: the same setting).
-    drain_limit = (settings.MAX_UPLOAD_MB + 1) * MIB
+    # nginx lets no larger body through (docker/nginx/upload-limit.sh: the same setting, read
+    # here as settings.py reads it, whatever settings module runs).
+    drain_limit = (config("DJANGO_MAX_UPLOAD_MB", default=10, cast=int) + 1) * MIB
 
     def application(environ, start_response):
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from harness.load import Load, Request
 from harness.project import ROOT, clean_environ
 
 MAKE_CERTS = ROOT / "scripts" / "make_certs.py"
@@ -76,6 +77,21 @@ class Handshake:
     serial: int
     session: ssl.SSLSession
     reused: bool
+
+
+def health_load_over_https(url: str, certificates: Certificates) -> Load:
+    """GET /health/ on 4 connections trusting the local CA, for as long as a certificate is
+    replaced under it: a GET on a kept-alive connection that an old worker closed during the
+    reload is sent once more on a new one, as browsers do (Load counts those)."""
+    return Load(
+        url,
+        lambda index, n: Request("GET", "/health/"),
+        connections=4,
+        pause=0.01,
+        timeout=20,
+        verify=certificates.ca,
+        retry_on_closed_keepalive=True,
+    )
 
 
 def handshake(

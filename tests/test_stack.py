@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from harness.accounts import Account, sign_in
-from harness.load import Load, Request
 from harness.project import free_port
 from harness.stack import start_gunicorn, start_nginx
 from harness.tls import (
     client,
     handshake,
+    health_load_over_https,
     legacy_client,
     permissive_server,
     replace_certificate,
@@ -505,15 +505,7 @@ def test_a_certificate_replaced_under_load_is_served_after_a_reload_without_a_fa
     """nginx reloads (as the container's watcher makes it do) with a new certificate while
     requests keep coming over https: the old workers finish theirs, none fails."""
     certificates, port = tls_stack.certificates, tls_stack.https_port
-    with Load(
-        tls_stack.https_url,
-        lambda index, n: Request("GET", "/health/"),
-        connections=4,
-        pause=0.01,
-        timeout=20,
-        verify=certificates.ca,
-        retry_on_closed_keepalive=True,
-    ) as load:
+    with health_load_over_https(tls_stack.https_url, certificates) as load:
         time.sleep(2)
         before = handshake(port, client(certificates.ca)).serial
         new = replace_certificate(certificates)

@@ -23,12 +23,12 @@ from playwright.sync_api import expect
 from harness.accounts import Account, sign_in
 from harness.browser import home_trusting, launch_chromium
 from harness.compose import MIGRATE, PROD, Compose, docker
-from harness.load import Load, Request
 from harness.project import ROOT
 from harness.tls import (
     Certificates,
     client,
     handshake,
+    health_load_over_https,
     legacy_client,
     make_certificates,
     permissive_server,
@@ -259,15 +259,7 @@ def test_a_certificate_replaced_under_load_is_served_without_a_failed_request(
     again on a new one, as browsers do (harness/load.py counts those)."""
     port = https_port(stack)
     pickups = []
-    with Load(
-        stack.https_url(),
-        lambda index, n: Request("GET", "/health/"),
-        connections=4,
-        pause=0.01,
-        timeout=20,
-        verify=certificates.ca,
-        retry_on_closed_keepalive=True,
-    ) as load:
+    with health_load_over_https(stack.https_url(), certificates) as load:
         time.sleep(2)
         for _ in range(2):
             before = handshake(port, client(certificates.ca)).serial

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -25,7 +24,14 @@ from pathlib import Path
 import requests
 
 from bench.report import Target
-from harness.compose import MIGRATE, PROD, CommandFailed, Compose, write_env_file
+from harness.compose import (
+    MIGRATE,
+    PROD,
+    CommandFailed,
+    Compose,
+    run_image_alone,
+    write_env_file,
+)
 from harness.project import ROOT, clean_environ, copy_working_tree, free_port
 
 MB = 1_000_000
@@ -97,19 +103,8 @@ def image_alone_to_health(image: str, *, timeout: float = 60) -> float:
     """Seconds from `docker run` of the web image alone (SQLite, no limits, no other service)
     to its first 200 on /health/."""
     port = free_port()
-    env = clean_environ(DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
     started = time.monotonic()
-    container = subprocess.run(
-        [
-            *("docker", "run", "--detach", "--publish", f"127.0.0.1:{port}:8001"),
-            *("--env", "DJANGO_SECRET_KEY", "--env", "DJANGO_SQLITE_PATH=/tmp/db.sqlite3"),
-            *("--env", "DJANGO_ENV_FILE=", image),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    container = run_image_alone(image, "--publish", f"127.0.0.1:{port}:8001")
     try:
         if not wait_for_page(f"http://127.0.0.1:{port}/health/", timeout=timeout, interval=0.05):
             raise RuntimeError(f"the image alone did not answer /health/ within {timeout:g} s")

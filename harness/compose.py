@@ -4,6 +4,7 @@ the developer's .env), on ports of its own."""
 
 import json
 import os
+import secrets
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,18 @@ def docker(*args: str, check: bool = True, timeout: float = 120, **kwargs):
     if check and result.returncode != 0:
         raise CommandFailed(f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def run_image_alone(image: str, *options: str) -> str:
+    """Starts the web image by itself, on SQLite, with `options` for `docker run` (a published
+    port, limits); returns the container's id. The secret key comes from this process's
+    environment, never the command line."""
+    return docker(
+        "run", "--detach", *options,
+        "--env", "DJANGO_SECRET_KEY", "--env", "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
+        "--env", "DJANGO_ENV_FILE=", image,
+        env=clean_environ(DJANGO_SECRET_KEY=secrets.token_urlsafe(50)),
+    ).stdout.strip()  # fmt: skip
 
 
 def network_gateway(network: str) -> str:

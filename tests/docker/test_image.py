@@ -9,8 +9,8 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from harness.compose import PROD, Compose, docker
-from harness.project import ROOT, clean_environ, django_script, free_port
+from harness.compose import PROD, Compose, docker, run_image_alone
+from harness.project import ROOT, django_script, free_port
 from harness.waiting import wait_until
 
 pytestmark = pytest.mark.docker
@@ -96,21 +96,7 @@ def test_the_image_checks_a_managed_databases_certificate_against_its_ca_bundle(
 def test_the_image_serves_without_any_mount(image, compose_env_file):
     """gunicorn answers from the image alone: code, dependencies and static manifest inside."""
     port = free_port()
-    container = docker(
-        "run",
-        "--detach",
-        "--publish",
-        f"127.0.0.1:{port}:8001",
-        # Values come from this process's environment, never from the command line.
-        "--env",
-        "DJANGO_SECRET_KEY",
-        "--env",
-        "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
-        "--env",
-        "DJANGO_ENV_FILE=",
-        image,
-        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
-    ).stdout.strip()
+    container = run_image_alone(image, "--publish", f"127.0.0.1:{port}:8001")
     try:
         assert docker("inspect", "-f", "{{len .Mounts}}", container).stdout.strip() == "0"
         url = f"http://127.0.0.1:{port}"
@@ -144,12 +130,7 @@ def test_gunicorn_starts_a_worker_per_cpu_of_the_containers_limits(image, cpus, 
     host_cpus = int(docker("info", "--format", "{{.NCPU}}").stdout)
     if float(cpus) > host_cpus:
         pytest.fail(f"this test needs a host with {cpus} CPUs; this one has {host_cpus}")
-    container = docker(
-        "run", "--detach", "--cpus", cpus, "--memory", memory,
-        "--env", "DJANGO_SECRET_KEY", "--env", "DJANGO_SQLITE_PATH=/tmp/db.sqlite3",
-        "--env", "DJANGO_ENV_FILE=", image,
-        env=clean_environ(DJANGO_SECRET_KEY="k" * 50),
-    ).stdout.strip()  # fmt: skip
+    container = run_image_alone(image, "--cpus", cpus, "--memory", memory)
     try:
         health = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/')"
         wait_until(

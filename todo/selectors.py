@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
 
@@ -36,3 +36,13 @@ def board_columns(*, items: list[Item]) -> list[Column]:
         Column(state=state, items=[item for item in items if item.state == state])
         for state in Item.State
     ]
+
+
+def lists_with_items_version(*, owner: User) -> QuerySet[TodoList]:
+    """The user's lists, each with its item count and its items' newest change: together a
+    version of the items for caching what shows them, in the list's own query. Every change
+    sets an item's `updated_at` (services.item_move too), which raises the newest, and a
+    deletion lowers the count."""
+    return TodoList.objects.filter(owner=owner).annotate(
+        item_count=Count("items"), items_changed_at=Max("items__updated_at")
+    )

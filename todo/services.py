@@ -9,6 +9,7 @@ from typing import Literal
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -83,7 +84,9 @@ def item_move(*, item: Item, direction: Literal["up", "down"]) -> None:
     if neighbour is None:
         return
     item.position, neighbour.position = neighbour.position, item.position
-    Item.objects.bulk_update([item, neighbour], ["position"])
+    # bulk_update() skips auto_now: set the version the list's cached rows are keyed by.
+    item.updated_at = neighbour.updated_at = timezone.now()
+    Item.objects.bulk_update([item, neighbour], ["position", "updated_at"])
 
 
 def item_delete(*, item: Item) -> None:

@@ -254,8 +254,9 @@ def rows_and_cards(client: Client, todo_list: TodoList) -> tuple[str, str]:
 
 
 def test_every_change_to_an_item_shows_on_the_cached_rows_and_cards(alice_client, alice):
-    """Rows and cards are cached by the item's version (todo/templates): an edit, a state
-    change, a move and a deletion each show on the next page, never the cached copy."""
+    """Rows and cards are cached by the list's version (todo/templates): an edit, a state
+    change, a move, a deletion and a save() outside the views each show on the next page,
+    never the cached copy."""
     todo_list = make_list(owner=alice)
     first = make_item(todo_list=todo_list, title="Milk")
     second = make_item(todo_list=todo_list, title="Bread")
@@ -291,6 +292,14 @@ def test_every_change_to_an_item_shows_on_the_cached_rows_and_cards(alice_client
     alice_client.post(reverse("todo:item-delete", args=[second.pk]))
     rows, cards = rows_and_cards(alice_client, todo_list)
     assert "Bread" not in rows + cards
+
+    # The admin, a shell: any save() is a new version.
+    first.refresh_from_db()
+    first.title = "Soy milk"
+    first.save()
+    rows, cards = rows_and_cards(alice_client, todo_list)
+    assert "Soy milk" in rows
+    assert "Soy milk" in cards
 
 
 def test_the_row_buttons_post_through_the_pages_one_form(alice_client, alice):
@@ -478,8 +487,8 @@ def test_a_list_is_paginated(alice_client, alice):
 
 # Session, user, count, rows: the same whatever the number of rows.
 LISTS_QUERIES = 4
-# Session, user, the list, count, items.
-LIST_QUERIES = 5
+# Session, user, the list with its count and version, items (not when the cache has them).
+LIST_QUERIES = 4
 
 
 @pytest.mark.parametrize("rows", [5, 50])
@@ -506,3 +515,28 @@ def test_the_item_pages_queries_do_not_grow_with_the_items(
         response = alice_client.get(reverse(view, args=[todo_list.pk]))
     assert response.status_code == HTTPStatus.OK
     assert len(response.context["page"]) == min(rows, response.context["page"].paginator.per_page)
+
+
+@pytest.mark.parametrize(
+    ("view", "items_start"), [("todo:list", '<ol class="rows">'), ("todo:board", 'class="board"')]
+)
+def test_an_unchanged_page_of_items_comes_from_the_cache_without_fetching_them(
+    alice_client, alice, django_assert_num_queries, view, items_start
+):
+    """Seen again unchanged, a page serves its items from the cache (no items query), each
+    page number its own; a new item is on the next view at once (the version changed)."""
+    todo_list = make_list(owner=alice)
+    make_items(todo_list, 70)
+    url = reverse(view, args=[todo_list.pk])
+    first = alice_client.get(url)
+    per_page = first.context["page"].paginator.per_page
+    with django_assert_num_queries(LIST_QUERIES - 1):
+        again = alice_client.get(url).text
+    assert again[again.index(items_start) :] == first.text[first.text.index(items_start) :]
+    assert "Item 0<" in again
+    second_page = alice_client.get(f"{url}?page=2").text
+    assert "Item 0<" not in second_page
+    assert f"Item {per_page}<" in second_page
+
+    alice_client.post(todo_list.get_absolute_url(), {"title": "Stamps"})
+    assert "Stamps" in alice_client.get(f"{url}?page=last").text

@@ -33,7 +33,12 @@ def measure(todo: list[Scenario], *, seconds: float, warmup: float, rounds: int)
             if number == 1 and warmup > 0:
                 wrk.run(scenario.url, seconds=warmup, headers=headers)
             before = cpu.snapshot()
-            load = wrk.run(scenario.url, seconds=per_round, headers=headers)
+            load = wrk.run(
+                scenario.url,
+                seconds=per_round,
+                headers=headers,
+                expected_status=scenario.check.status,
+            )
             others = cpu.foreign_share(before, cpu.snapshot())
             loads[scenario.name].append(load)
             foreign[scenario.name].append(others)

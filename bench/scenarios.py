@@ -3,7 +3,6 @@ gunicorn and nginx) and the product's pages, each with the check that its answer
 right one."""
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -14,27 +13,34 @@ STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
 
 
 @dataclass(frozen=True)
+class Expect:
+    """The right answer of a scenario: its status (the only one that counts as a success under
+    load), and, checked once before the load, a text it contains or its exact length (a
+    redirect to the sign-in page, say, would be fast and wrong)."""
+
+    status: int = 200
+    contains: str = ""
+    length: int | None = None
+
+    def __call__(self, response: requests.Response) -> str | None:
+        """What is wrong with `response`, if anything."""
+        if response.status_code != self.status:
+            return f"status {response.status_code}, expected {self.status}"
+        if self.contains and self.contains not in response.text:
+            return f"no {self.contains!r} in the response"
+        if self.length is not None and len(response.content) != self.length:
+            return f"{len(response.content)} bytes, expected {self.length}"
+        return None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     url: str
     ceiling: str | None  # the scenario whose rps this one is divided by
     target: Target | None
-    check: Callable[[requests.Response], str | None]  # what is wrong with a response, if anything
+    check: Expect
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def expect(status: int = 200, *, contains: str = ""):
-    """A check that the page under load is the right one (a redirect to the sign-in page, say,
-    would be fast and wrong)."""
-
-    def check(response: requests.Response) -> str | None:
-        if response.status_code != status:
-            return f"status {response.status_code}, expected {status}"
-        if contains and contains not in response.text:
-            return f"no {contains!r} in the response"
-        return None
-
-    return check
 
 
 def scenarios(stack, hello, bare: str) -> list[Scenario]:
@@ -44,25 +50,25 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
         raise RuntimeError("the admin login page links no hashed base.css")
     asset = css[1]
     found = [
-        Scenario(STATIC_BARE, f"{bare}{asset}", None, None, expect()),
-        Scenario(HELLO_DIRECT, f"{hello.direct_url}/", None, None, expect(contains="Hello")),
+        Scenario(STATIC_BARE, f"{bare}{asset}", None, None, Expect()),
+        Scenario(HELLO_DIRECT, f"{hello.direct_url}/", None, None, Expect(contains="Hello")),
         Scenario(
-            HELLO, f"{hello.url}/", HELLO_DIRECT, Target(min_ratio=0.93), expect(contains="Hello")
+            HELLO, f"{hello.url}/", HELLO_DIRECT, Target(min_ratio=0.93), Expect(contains="Hello")
         ),
-        Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), expect()),
+        Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), Expect()),
         Scenario(
             "health",
             f"{stack.url}/health/",
             HELLO,
             Target(min_ratio=0.6),
-            expect(contains='"database": "ok"'),
+            Expect(contains='"database": "ok"'),
         ),
         Scenario(
             "admin-login",
             f"{stack.url}/admin/login/",
             HELLO,
             None,
-            expect(contains="Django administration"),
+            Expect(contains="Django administration"),
         ),
     ]
     # % if with_example_app

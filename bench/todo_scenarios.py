@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 from bench.report import Target
-from bench.scenarios import HELLO, Scenario, expect
+from bench.scenarios import HELLO, Expect, Scenario
 from harness.accounts import Account, sign_in
 from harness.project import run_django_script
 
@@ -46,7 +46,8 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    whole_file = expect_length(DOWNLOAD_MIB * 1024 * 1024)
+    # A 404 page or a redirect would be short.
+    whole_file = Expect(length=DOWNLOAD_MIB * 1024 * 1024)
     return [
         Scenario(MEDIA_BARE, f"{bare}/media/{attached['name']}", None, None, whole_file),
         Scenario(
@@ -62,23 +63,10 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
             lists,
             HELLO,
             Target(min_ratio=0.30, max_p99_ms=50, max_errors=0),
-            expect(contains=made["first_item"]),
+            Expect(contains=made["first_item"]),
             cookie,
         ),
         Scenario(
-            "todo-board", f"{lists}board/", HELLO, None, expect(contains=made["first_item"]), cookie
+            "todo-board", f"{lists}board/", HELLO, None, Expect(contains=made["first_item"]), cookie
         ),
     ]
-
-
-def expect_length(size: int):
-    """A check that the whole file came (a 404 page or a redirect would be short)."""
-
-    def check(response) -> str | None:
-        if response.status_code != 200:
-            return f"status {response.status_code}, expected 200"
-        if len(response.content) != size:
-            return f"{len(response.content)} bytes, expected {size}"
-        return None
-
-    return check

@@ -2,11 +2,11 @@
 
 import pytest
 
-from bench.scenarios import Scenario, selected
+from bench.scenarios import Expect, Scenario, selected
 
 
 def scenario(name: str, ceiling: str | None = None) -> Scenario:
-    return Scenario(name, f"http://127.0.0.1:1/{name}", ceiling, None, lambda response: None)
+    return Scenario(name, f"http://127.0.0.1:1/{name}", ceiling, None, Expect())
 
 
 FOUND = [

@@ -41,11 +41,17 @@ def test_statuses_are_counted_by_number():
     assert wrk.parse(output()).statuses == {200: 15980, 302: 8, 404: 2, 503: 10}
 
 
-def test_errors_are_socket_errors_plus_responses_neither_2xx_nor_3xx():
-    """A redirect is not an error; a 404 or a 503 is, and so is every socket error."""
+def test_errors_are_socket_errors_plus_responses_of_another_status():
+    """A redirect to the sign-in page is an error where the page was expected, and so are a
+    404, a 503 and every socket error."""
     load = wrk.parse(output())
-    assert load.bad_statuses == 12
-    assert load.errors == 12 + 3
+    assert load.bad_statuses == 8 + 2 + 10
+    assert load.errors == 20 + 3
+
+
+def test_the_expected_status_is_the_scenarios_own():
+    load = wrk.parse(output(statuses={"302": 16000}), expected_status=302)
+    assert load.bad_statuses == 0
 
 
 def test_a_clean_run_has_no_errors():

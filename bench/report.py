@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import latency
 from bench.wrk import Load
 
 RESULTS = Path(__file__).with_name("results")
@@ -62,10 +63,12 @@ def scenario_result(
     target: Target | None,
     foreign: list[float] | None = None,
 ) -> dict:
-    """One scenario's entry in latest.json: rate and latencies of its best round, errors and
-    statuses of every round, and the ratio of best round to the ceiling's best round.
+    """One scenario's entry in latest.json: the rate of its best round (the ratio is best round
+    to the ceiling's best round), and the latencies, errors and statuses of every round (one
+    round of a slow page has too few requests for a p99).
     `foreign`: per round, the share of the CPU that other processes took (bench/cpu.py)."""
     chosen = best(loads)
+    spread = latency.summary(latency.merge(load.histogram for load in loads))
     statuses: dict[int, int] = {}
     socket_errors: dict[str, int] = {}
     for load in loads:
@@ -75,8 +78,10 @@ def scenario_result(
             socket_errors[kind] = socket_errors.get(kind, 0) + n
     entry = {
         "rps": round(chosen.rps, 1),
-        "p50_ms": round(chosen.p50_ms, 2),
-        "p99_ms": round(chosen.p99_ms, 2),
+        "p50_ms": spread["p50_ms"],
+        "p99_ms": spread["p99_ms"],
+        "max_ms": spread["max_ms"],
+        "latency_samples": spread["samples"],
         "errors": sum(load.errors for load in loads),
         "ratio": ratio(chosen.rps, best(ceiling).rps if ceiling else None),
         "rounds_rps": [round(load.rps) for load in loads],

@@ -29,6 +29,7 @@ class Load:
     socket_errors: dict[str, int]
     statuses: dict[int, int] = field(default_factory=dict)
     expected_status: int = 200
+    histogram: dict[int, int] = field(default_factory=dict)  # {microseconds: requests}
 
     @property
     def rps(self) -> float:
@@ -59,6 +60,7 @@ def parse(stdout: str, *, expected_status: int = 200) -> Load:
     else:
         raise ValueError(f"no {MARKER.strip()} line in wrk's output:\n{stdout}")
     latency = data["latency_us"]
+    flat = data.get("histogram_us", [])
     return Load(
         requests=data["requests"],
         seconds=data["duration_us"] / 1e6,
@@ -70,6 +72,7 @@ def parse(stdout: str, *, expected_status: int = 200) -> Load:
         socket_errors=dict(data["socket_errors"]),
         statuses={int(status): n for status, n in data["statuses"].items()},
         expected_status=expected_status,
+        histogram=dict(zip(flat[::2], flat[1::2], strict=True)),
     )
 
 

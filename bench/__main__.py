@@ -25,6 +25,8 @@ from bench.measure import load_scenarios
 from harness.binaries import find_postgres_bin
 from harness.project import ROOT
 
+NO_RECYCLING = "--max-requests=0"
+
 
 def options(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -91,6 +93,12 @@ def main(argv: list[str]) -> int:
         "WEB_CONCURRENCY": str(server["workers"]),
         **dict(item.split("=", 1) for item in args.overrides),
     }
+    # A worker recycled by max_requests in the middle of a round would measure its own
+    # restart: recycling is off for the app and the hello ceiling (gunicorn reads
+    # GUNICORN_CMD_ARGS after config/gunicorn.py; arguments given with --set come after).
+    overrides["GUNICORN_CMD_ARGS"] = (
+        f"{NO_RECYCLING} {overrides.get('GUNICORN_CMD_ARGS', '')}".strip()
+    )
     run = {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "commit": git("rev-parse", "HEAD"),
@@ -105,6 +113,7 @@ def main(argv: list[str]) -> int:
             "rounds": args.rounds,
             "warmup_seconds": args.warmup,
             "gunicorn": server,
+            "worker_recycling": f"off ({NO_RECYCLING})",
             "overrides": overrides,
             "nginx_site": str(args.nginx_site) if args.nginx_site else None,
         },

@@ -88,7 +88,8 @@ def load_scenarios(args, overrides: dict[str, str]) -> dict[str, dict]:
                 print(
                     f"Load: wrk, {wrk.THREADS} threads, {wrk.CONNECTIONS} connections; "
                     f"per scenario {args.warmup:g} s warm-up, then {args.rounds} rounds "
-                    f"of {max(1, round(args.seconds / args.rounds))} s (the best one counts)",
+                    f"of {max(1, round(args.seconds / args.rounds))} s (the best one counts); "
+                    "gunicorn's worker recycling (max_requests) off",
                     flush=True,
                 )
                 return measure(todo, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds)

@@ -128,7 +128,7 @@ def main(argv: list[str]) -> int:
                 f"apt-get install {' '.join(missing)} (or `make bench ARGS=--no-load` for the "
                 "build and start-up figures alone)"
             )
-        run["scenarios"] = load_scenarios(args, overrides)
+        run["scenarios"], run["memory"] = load_scenarios(args, overrides)
         shares = [
             share
             for entry in run["scenarios"].values()
@@ -153,6 +153,8 @@ def main(argv: list[str]) -> int:
     print()
     if run["scenarios"]:
         print(report.load_table(run["scenarios"]))
+        for line in report.memory_lines(run.get("memory", {})):
+            print(line)
         if "others_cpu_mean" in run["machine"]:
             print(
                 f"Other processes took {run['machine']['others_cpu_mean']:.0%} of the CPU on "

@@ -35,7 +35,8 @@ def process_stat(text: str) -> tuple[int, int, int]:
     return ppid, utime + stime, cutime + cstime
 
 
-def _processes() -> dict[int, tuple[int, int, int]]:
+def processes() -> dict[int, tuple[int, int, int]]:
+    """Every process now: {pid: (parent pid, own ticks, ticks of waited-for children)}."""
     found = {}
     for entry in PROC.iterdir():
         if entry.name.isdigit():
@@ -79,7 +80,7 @@ def snapshot() -> Snapshot:
         if postmaster:
             roots.add(postmaster)
     busy = machine_busy((PROC / "stat").read_text())
-    return Snapshot(at=time.monotonic(), busy=busy, ours=ours(_processes(), roots))
+    return Snapshot(at=time.monotonic(), busy=busy, ours=ours(processes(), roots))
 
 
 def foreign_share(before: Snapshot, after: Snapshot, cpus: int | None = None) -> float:

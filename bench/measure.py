@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from bench import cpu, report, wrk
+from bench import cpu, report, workers, wrk
 from bench.scenarios import Scenario, scenarios, selected
 from harness import stack as stack_module
 
@@ -16,54 +16,72 @@ from harness import stack as stack_module
 BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*;q=0.8"}
 
 
-def measure(todo: list[Scenario], *, seconds: float, warmup: float, rounds: int) -> dict[str, dict]:
+def measure(
+    todo: list[Scenario], *, seconds: float, warmup: float, rounds: int, product: int | None = None
+) -> tuple[dict[str, dict], dict]:
     """Every scenario `rounds` times in turn, each for its share of `seconds`, the first time
-    after a warm-up."""
+    after a warm-up. Returns the scenarios' results, and the memory of the `product`'s
+    gunicorn (the master's pid) at rest and after the last round of its last scenario."""
     per_round = max(1, round(seconds / rounds))
     for scenario in todo:
         headers = {**BROWSER, **scenario.headers}
         problem = scenario.check(requests.get(scenario.url, headers=headers, timeout=10))
         if problem:
             raise RuntimeError(f"{scenario.name}: {scenario.url} is not right: {problem}")
+    memory = {"at_rest": workers.memory(product)} if product else {}
     loads: dict[str, list[wrk.Load]] = {scenario.name: [] for scenario in todo}
     foreign: dict[str, list[float]] = {scenario.name: [] for scenario in todo}
+    splits: dict[str, list[dict]] = {scenario.name: [] for scenario in todo}
     for number in range(1, rounds + 1):
         for scenario in todo:
             headers = {**BROWSER, **scenario.headers}
             if number == 1 and warmup > 0:
                 wrk.run(scenario.url, seconds=warmup, headers=headers)
             before = cpu.snapshot()
+            ticks = workers.worker_ticks(scenario.app) if scenario.app else {}
             load = wrk.run(
                 scenario.url,
                 seconds=per_round,
                 headers=headers,
                 expected_status=scenario.check.status,
             )
-            others = cpu.foreign_share(before, cpu.snapshot())
+            after = cpu.snapshot()
+            others = cpu.foreign_share(before, after)
             loads[scenario.name].append(load)
             foreign[scenario.name].append(others)
+            split = ""
+            if scenario.app:
+                used = workers.split(
+                    ticks, workers.worker_ticks(scenario.app), after.at - before.at
+                )
+                splits[scenario.name].append(used)
+                split = f"workers {workers.describe_shares(used['shares'])}  "
+            if product and scenario.app == product:
+                memory["after_load"] = {**workers.memory(product), "after": scenario.name}
             print(
                 f"  round {number}  {scenario.name:<18} {load.rps:>9,.0f} req/s  "
                 f"p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:7.2f} ms  errors {load.errors}  "
-                f"(others' CPU {others:.0%})",
+                f"{split}(others' CPU {others:.0%})",
                 flush=True,
             )
-    return {
+    results = {
         scenario.name: {
             **report.scenario_result(
                 loads[scenario.name],
                 ceiling=loads.get(scenario.ceiling or ""),
                 target=scenario.target,
                 foreign=foreign[scenario.name],
+                workers=splits[scenario.name],
             ),
             "ceiling": scenario.ceiling,
             "path": re.sub(r"^http://[^/]+", "", scenario.url),
         }
         for scenario in todo
     }
+    return results, memory
 
 
-def load_scenarios(args, overrides: dict[str, str]) -> dict[str, dict]:
+def load_scenarios(args, overrides: dict[str, str]) -> tuple[dict[str, dict], dict]:
     from bench.servers import bare_nginx, hello_ceiling
 
     if not os.environ.get("DJANGO_DB_HOST"):
@@ -92,4 +110,10 @@ def load_scenarios(args, overrides: dict[str, str]) -> dict[str, dict]:
                     "gunicorn's worker recycling (max_requests) off",
                     flush=True,
                 )
-                return measure(todo, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds)
+                return measure(
+                    todo,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    rounds=args.rounds,
+                    product=stack.gunicorn_pid,
+                )

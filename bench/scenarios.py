@@ -41,6 +41,7 @@ class Scenario:
     target: Target | None
     check: Expect
     headers: dict[str, str] = field(default_factory=dict)
+    app: int | None = None  # the pid of the gunicorn master that serves it (None: nginx alone)
 
 
 def scenarios(stack, hello, bare: str) -> list[Scenario]:
@@ -51,9 +52,21 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
     asset = css[1]
     found = [
         Scenario(STATIC_BARE, f"{bare}{asset}", None, None, Expect()),
-        Scenario(HELLO_DIRECT, f"{hello.direct_url}/", None, None, Expect(contains="Hello")),
         Scenario(
-            HELLO, f"{hello.url}/", HELLO_DIRECT, Target(min_ratio=0.93), Expect(contains="Hello")
+            HELLO_DIRECT,
+            f"{hello.direct_url}/",
+            None,
+            None,
+            Expect(contains="Hello"),
+            app=hello.gunicorn_pid,
+        ),
+        Scenario(
+            HELLO,
+            f"{hello.url}/",
+            HELLO_DIRECT,
+            Target(min_ratio=0.93),
+            Expect(contains="Hello"),
+            app=hello.gunicorn_pid,
         ),
         Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), Expect()),
         Scenario(
@@ -62,6 +75,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             HELLO,
             Target(min_ratio=0.6),
             Expect(contains='"database": "ok"'),
+            app=stack.gunicorn_pid,
         ),
         Scenario(
             "admin-login",
@@ -69,6 +83,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             HELLO,
             None,
             Expect(contains="Django administration"),
+            app=stack.gunicorn_pid,
         ),
     ]
     # % if with_example_app

@@ -57,6 +57,7 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
             None,
             whole_file,
             cookie,
+            app=stack.gunicorn_pid,
         ),
         Scenario(
             "todo-list",
@@ -65,8 +66,15 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
             Target(min_ratio=0.30, max_p99_ms=50, max_errors=0),
             Expect(contains=made["first_item"]),
             cookie,
+            app=stack.gunicorn_pid,
         ),
         Scenario(
-            "todo-board", f"{lists}board/", HELLO, None, Expect(contains=made["first_item"]), cookie
+            "todo-board",
+            f"{lists}board/",
+            HELLO,
+            None,
+            Expect(contains=made["first_item"]),
+            cookie,
+            app=stack.gunicorn_pid,
         ),
     ]

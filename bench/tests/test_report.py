@@ -108,13 +108,77 @@ def test_the_table_shows_ratios_and_marks_missed_targets():
         "hello": {**report.scenario_result([load(3000)], ceiling=None, target=None)},
         "todo-list": {
             **report.scenario_result(
-                [load(600)], ceiling=[load(3000)], target=Target(min_ratio=0.3)
+                [load(600), load(500)],
+                ceiling=[load(3000)],
+                target=Target(min_ratio=0.3),
+                workers=[split([0.62, 0.38]), split([0.5, 0.5])],
             ),
             "ceiling": "hello",
         },
     }
     lines = report.load_table(scenarios).splitlines()
-    assert lines[0].split()[:3] == ["scenario", "req/s", "p50"]
+    assert lines[0].split()[:4] == ["scenario", "req/s", "rounds", "±10%"]
     assert "(ceiling)" in lines[2]
-    assert lines[3].split()[:7] == ["todo-list", "600", "2.50", "10.00", "0", "0.20", "hello"]
-    assert lines[3].rstrip().endswith("NO")
+    assert lines[3].split() == [
+        "todo-list",
+        "600",
+        "±9%",
+        "2.50",
+        "10.00",
+        "0",
+        "0.20",
+        "hello",
+        "ratio",
+        "≥",
+        "0.3",
+        "NO",
+        "62/38",
+        "50/50",
+    ]
+
+
+def split(shares: list[float], restarted: int = 0) -> dict:
+    return {"shares": shares, "cpus": 1.0, "cpu_seconds": 2.2, "restarted": restarted}
+
+
+@pytest.mark.parametrize(
+    ("rates", "expected"),
+    [([1000, 1100, 900], 0.2), ([1000], None), ([1700, 3500, 3400], 0.529), ([0, 0], None)],
+)
+def test_the_spread_is_max_minus_min_over_the_median(rates, expected):
+    assert report.spread(rates) == expected
+
+
+def test_rounds_further_apart_than_ten_percent_either_way_miss_the_goal():
+    close = report.scenario_result([load(1000), load(1100), load(900)], ceiling=None, target=None)
+    bimodal = report.scenario_result([load(1700), load(3500)], ceiling=None, target=None)
+    assert close["rounds_spread_met"] is True
+    assert bimodal["rounds_spread_met"] is False
+
+
+def test_the_workers_cpu_per_request_and_restarts_come_from_every_round():
+    result = report.scenario_result(
+        [load(1000), load(1000)],
+        ceiling=None,
+        target=None,
+        workers=[split([0.9, 0.1]), split([0.5, 0.5], restarted=1)],
+    )
+    assert result["worker_cpu_ms_per_request"] == round(1000 * 4.4 / 8000, 3)
+    assert result["workers_restarted"] == 1
+    assert [each["shares"] for each in result["rounds_workers"]] == [[0.9, 0.1], [0.5, 0.5]]
+
+
+def test_memory_is_shown_in_mib_with_the_scenario_it_was_read_after():
+    figures = {"master": {"rss_kib": 40960, "pss_kib": 20480}}
+    workers = {"count": 2, "rss_kib": 204800, "pss_kib": 102400}
+    lines = report.memory_lines(
+        {
+            "at_rest": {**figures, "workers": workers},
+            "after_load": {**figures, "workers": workers, "after": "todo-board"},
+        }
+    )
+    assert lines == [
+        "App memory at rest: 2 workers 100 MiB Pss (200 MiB Rss), master 20 MiB Pss",
+        "App memory after the load (todo-board's last round): 2 workers 100 MiB Pss "
+        "(200 MiB Rss), master 20 MiB Pss",
+    ]

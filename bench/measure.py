@@ -12,6 +12,9 @@ from bench import cpu, report, workers, wrk
 from bench.scenarios import Scenario, scenarios, selected
 from harness import stack as stack_module
 
+# config.settings plus the signed-in empty page (bench/product/).
+PRODUCT_SETTINGS = "bench.product.settings"
+
 # What a browser sends, for every scenario alike.
 BROWSER = {"Accept-Encoding": "gzip", "Accept": "text/html,*/*;q=0.8"}
 
@@ -92,7 +95,9 @@ def load_scenarios(args, overrides: dict[str, str]) -> tuple[dict[str, dict], di
         stack_module.NGINX_SITE = args.nginx_site.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        with stack_module.production_like_stack(workdir / "product", **overrides) as stack:
+        with stack_module.production_like_stack(
+            workdir / "product", **{"DJANGO_SETTINGS_MODULE": PRODUCT_SETTINGS, **overrides}
+        ) as stack:
             static_root = Path(stack.env["DJANGO_STATIC_ROOT"])
             with (
                 hello_ceiling(

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 
 import requests
 
+from bench.product import EMPTY_PATH
 from bench.report import Target
+from harness.accounts import create_account, sign_in
 
 STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
+SIGNED_IN_EMPTY = "signed-in-empty"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             Expect(contains="Django administration"),
             app=stack.gunicorn_pid,
         ),
+        signed_in_empty(stack),
     ]
     # % if with_example_app
     from bench.todo_scenarios import todo_scenarios
@@ -92,6 +96,23 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
     found += todo_scenarios(stack, bare)
     # % endif
     return found
+
+
+def signed_in_empty(stack) -> Scenario:
+    """A signed-in page that renders nothing (bench/product/urls.py), divided by the hello
+    view: what sessions, authentication and the middleware cost on every page."""
+    account = create_account(stack.env, "bench-empty")
+    session, _ = sign_in(stack.url, account)
+    cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.get_dict().items())
+    return Scenario(
+        SIGNED_IN_EMPTY,
+        f"{stack.url}/{EMPTY_PATH}",
+        HELLO,
+        None,
+        Expect(contains="ok"),
+        {"Cookie": cookie},
+        app=stack.gunicorn_pid,
+    )
 
 
 def selected(found: list[Scenario], only: str) -> list[Scenario]:

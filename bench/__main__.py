@@ -153,6 +153,10 @@ def main(argv: list[str]) -> int:
     print()
     if run["scenarios"]:
         print(report.load_table(run["scenarios"]))
+        if fixed := report.fixed_rate_table(run["scenarios"]):
+            print()
+            print(fixed)
+        print()
         for line in report.memory_lines(run.get("memory", {})):
             print(line)
         if "others_cpu_mean" in run["machine"]:

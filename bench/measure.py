@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from bench import cpu, report, workers, wrk
+from bench import cpu, report, steady, workers, wrk
 from bench.scenarios import Scenario, scenarios, selected
 from harness import stack as stack_module
 
@@ -67,6 +67,7 @@ def measure(
                 f"{split}(others' CPU {others:.0%})",
                 flush=True,
             )
+    fixed = at_half_rate(todo, loads, seconds=seconds)
     results = {
         scenario.name: {
             **report.scenario_result(
@@ -78,10 +79,55 @@ def measure(
             ),
             "ceiling": scenario.ceiling,
             "path": re.sub(r"^http://[^/]+", "", scenario.url),
+            **({"fixed_rate": fixed[scenario.name]} if scenario.name in fixed else {}),
         }
         for scenario in todo
     }
     return results, memory
+
+
+def at_half_rate(
+    todo: list[Scenario], loads: dict[str, list[wrk.Load]], *, seconds: float
+) -> dict[str, dict]:
+    """The app scenarios again, at half the rate of their best round, open loop: the latency a
+    user sees on a busy but not saturated server. Long enough for about a thousand requests
+    (a p99 with ten behind it) where that fits in `seconds`, and never shorter than half."""
+    fixed = {}
+    chosen = [scenario for scenario in todo if scenario.fixed_rate]
+    if chosen:
+        print("At half the best round's rate, open loop:", flush=True)
+    for scenario in chosen:
+        rate = report.best(loads[scenario.name]).rps / 2
+        if rate < 1:
+            continue
+        duration = round(max(seconds / 2, min(1000 / rate, seconds)), 1)
+        before = cpu.snapshot()
+        ticks = workers.worker_ticks(scenario.app) if scenario.app else {}
+        measured = steady.run(
+            scenario.url,
+            rate=rate,
+            seconds=duration,
+            headers={**BROWSER, **scenario.headers},
+            expected_status=scenario.check.status,
+        )
+        after = cpu.snapshot()
+        entry = {**steady.result(measured), "foreign_cpu": cpu.foreign_share(before, after)}
+        if scenario.app:
+            entry["workers"] = workers.split(
+                ticks, workers.worker_ticks(scenario.app), after.at - before.at
+            )
+        target = scenario.fixed_rate_target
+        if target is not None:
+            entry["target"] = target.describe()
+            # A generator that fell behind measured itself: no verdict on the server.
+            entry["target_met"] = (
+                target.met(p99_ms=entry["p99_ms"], errors=entry["errors"])
+                if measured.generator_kept_up
+                else None
+            )
+        fixed[scenario.name] = entry
+        print(f"  {scenario.name:<18} {report.describe_fixed_rate(entry)}", flush=True)
+    return fixed
 
 
 def load_scenarios(args, overrides: dict[str, str]) -> tuple[dict[str, dict], dict]:

@@ -176,6 +176,75 @@ def load_table(scenarios: dict[str, dict]) -> str:
     return _format(rows, right={1, 2, 3, 4, 5, 6, 10})
 
 
+def describe_fixed_rate(entry: dict) -> str:
+    """One line: the rate asked and achieved, p50 and p99, or why they are not shown."""
+    rates = f"{entry['rate']:,.0f} req/s asked, {entry['achieved_rps']:,.0f} answered"
+    if not entry["generator_kept_up"]:
+        return (
+            f"{rates}: the load generator fell behind (its own lag p99 "
+            f"{entry['generator_lag_p99_ms']:.1f} ms, {entry['generator_on_time_share']:.0%} "
+            "sent on time), latencies not shown"
+        )
+    return (
+        f"{rates}  p50 {_ms(entry['p50_ms'])} ms  p99 {_ms(entry['p99_ms'])} ms "
+        f"({entry['samples']} requests)  errors {entry['errors']}  "
+        f"(generator lag p99 {entry['generator_lag_p99_ms']:.1f} ms)"
+    )
+
+
+def fixed_rate_table(scenarios: dict[str, dict]) -> str:
+    """Latency at half of each app scenario's best rate, from each request's due time."""
+    header = (
+        "at half rate",
+        "asked",
+        "answered",
+        "p50 ms",
+        "p99 ms",
+        "requests",
+        "errors",
+        "target",
+        "met",
+        "generator lag p99",
+        "others' CPU",
+        "workers' CPU %",
+    )
+    rows = [header]
+    for name, entry in scenarios.items():
+        if "fixed_rate" not in entry:
+            continue
+        fixed = entry["fixed_rate"]
+        kept_up = fixed["generator_kept_up"]
+        rows.append(
+            (
+                name,
+                f"{fixed['rate']:,.0f}",
+                f"{fixed['achieved_rps']:,.0f}",
+                _ms(fixed["p50_ms"]) if kept_up else "behind",
+                _ms(fixed["p99_ms"]) if kept_up else "behind",
+                str(fixed["samples"]),
+                str(fixed["errors"]),
+                fixed.get("target", ""),
+                _mark(fixed.get("target_met")),
+                f"{fixed['generator_lag_p99_ms']:.1f} ms",
+                f"{fixed['foreign_cpu']:.0%}",
+                describe_shares(fixed["workers"]["shares"]) if "workers" in fixed else "",
+            )
+        )
+    if len(rows) == 1:
+        return ""
+    lines = [
+        "Latency at half of each app scenario's best rate, open loop (bench/steady.py), "
+        "timed from when each request was due:",
+        _format(rows, right={1, 2, 3, 4, 5, 6, 9, 10}),
+    ]
+    if any(row[3] == "behind" for row in rows[1:]):
+        lines.append(
+            "behind: the load generator could not keep the rate on this machine; its latencies "
+            "would be its own, so they are not shown."
+        )
+    return "\n".join(lines)
+
+
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 

@@ -45,6 +45,9 @@ class Scenario:
     check: Expect
     headers: dict[str, str] = field(default_factory=dict)
     app: int | None = None  # the pid of the gunicorn master that serves it (None: nginx alone)
+    # Run again at half its best rate, open loop (bench/steady.py), with this goal if any.
+    fixed_rate: bool = False
+    fixed_rate_target: Target | None = None
 
 
 def scenarios(stack, hello, bare: str) -> list[Scenario]:
@@ -70,6 +73,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             Target(min_ratio=0.93),
             Expect(contains="Hello"),
             app=hello.gunicorn_pid,
+            fixed_rate=True,
         ),
         Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), Expect()),
         Scenario(
@@ -79,6 +83,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             Target(min_ratio=0.6),
             Expect(contains='"database": "ok"'),
             app=stack.gunicorn_pid,
+            fixed_rate=True,
         ),
         Scenario(
             "admin-login",
@@ -87,6 +92,7 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
             None,
             Expect(contains="Django administration"),
             app=stack.gunicorn_pid,
+            fixed_rate=True,
         ),
         signed_in_empty(stack),
     ]
@@ -112,6 +118,7 @@ def signed_in_empty(stack) -> Scenario:
         Expect(contains="ok"),
         {"Cookie": cookie},
         app=stack.gunicorn_pid,
+        fixed_rate=True,
     )
 
 

@@ -182,3 +182,67 @@ def test_memory_is_shown_in_mib_with_the_scenario_it_was_read_after():
         "App memory after the load (todo-board's last round): 2 workers 100 MiB Pss "
         "(200 MiB Rss), master 20 MiB Pss",
     ]
+
+
+def fixed_rate(p99_ms: float, *, kept_up: bool = True, target: bool = False) -> dict:
+    entry = {
+        "rate": 40.0,
+        "achieved_rps": 39.8,
+        "p50_ms": 12.0,
+        "p99_ms": p99_ms,
+        "samples": 1000,
+        "errors": 0,
+        "generator_lag_p99_ms": 2.5 if kept_up else 40.0,
+        "generator_on_time_share": 1.0 if kept_up else 0.5,
+        "generator_kept_up": kept_up,
+        "foreign_cpu": 0.1,
+        "workers": split([0.7, 0.3]),
+    }
+    if target:
+        entry["target"] = "p99 < 50 ms"
+        entry["target_met"] = p99_ms < 50 if kept_up else None
+    return entry
+
+
+def test_the_fixed_rate_table_shows_latencies_and_the_split_at_half_rate():
+    table = report.fixed_rate_table(
+        {
+            "hello": {"rps": 3000},
+            "todo-list": {"rps": 80, "fixed_rate": fixed_rate(61.5, target=True)},
+        }
+    )
+    lines = table.splitlines()
+    assert len(lines) == 4  # the caption, the header, its rule, todo-list
+    assert lines[3].split() == [
+        "todo-list",
+        "40",
+        "40",
+        "12.00",
+        "61.50",
+        "1000",
+        "0",
+        "p99",
+        "<",
+        "50",
+        "ms",
+        "NO",
+        "2.5",
+        "ms",
+        "10%",
+        "70/30",
+    ]
+
+
+def test_latencies_of_a_generator_that_fell_behind_are_not_shown():
+    table = report.fixed_rate_table(
+        {"todo-list": {"fixed_rate": fixed_rate(12.0, kept_up=False, target=True)}}
+    )
+    row = table.splitlines()[3]
+    assert "12.00" not in row
+    assert row.split()[3:5] == ["behind", "behind"]
+    assert "could not keep the rate" in table
+    assert "fell behind" in report.describe_fixed_rate(fixed_rate(12.0, kept_up=False))
+
+
+def test_no_fixed_rate_scenario_no_table():
+    assert report.fixed_rate_table({"static": {"rps": 9000}}) == ""

@@ -3,10 +3,12 @@
     python -m harness.postgres -- python -m bench [--seconds 12] [--note TEXT]
 
 Every scenario gets the same wrk settings (bench/wrk.py) after a warm-up, in rounds taken in
-turn; the best round of each counts, and the share of the CPU that other processes took during
-it is reported beside it (bench/cpu.py). Each figure is divided by a ceiling measured in the
-same run on the same machine, so that the ratios travel between machines where the raw numbers
-do not. Writes bench/results/latest.json and appends the run to bench/results/history.jsonl.
+turn; the best round's rate counts, latencies come from all rounds, and the share of the CPU
+that other processes took is reported beside it (bench/cpu.py). The app scenarios then run at
+half their best rate, open loop (bench/steady.py). Each figure is divided by a ceiling measured
+in the same run on the same machine, so that the ratios travel between machines where the raw
+numbers do not. Writes bench/results/latest.json and appends the run to
+bench/results/history.jsonl.
 For tuning experiments: --set NAME=VALUE adds to the environment of the app (GUNICORN_* and
 WEB_CONCURRENCY also to the hello ceiling's), --nginx-site a variant of
 docker/nginx/default.conf for both.
@@ -40,8 +42,8 @@ def options(argv: list[str]) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=int(os.environ.get("BENCH_ROUNDS", 3)),
-        help="the seconds are split into this many rounds, scenarios in turn; the best round "
-        "of each counts (env BENCH_ROUNDS, default 3)",
+        help="the seconds are split into this many rounds, scenarios in turn; the best round's "
+        "rate counts, latencies over all rounds (env BENCH_ROUNDS, default 3)",
     )
     parser.add_argument(
         "--warmup",

@@ -157,7 +157,8 @@ def load_scenarios(args, overrides: dict[str, str]) -> tuple[dict[str, dict], di
                 print(
                     f"Load: wrk, {wrk.THREADS} threads, {wrk.CONNECTIONS} connections; "
                     f"per scenario {args.warmup:g} s warm-up, then {args.rounds} rounds "
-                    f"of {max(1, round(args.seconds / args.rounds))} s (the best one counts); "
+                    f"of {max(1, round(args.seconds / args.rounds))} s (the best one's rate "
+                    "counts, latencies from all); "
                     "gunicorn's worker recycling (max_requests) off",
                     flush=True,
                 )

@@ -38,7 +38,7 @@ class Steady:
     seconds: float  # the schedule's length
     due: int  # requests in the schedule
     answered: int  # responses of any status
-    answered_seconds: float  # from the first due time to the last response
+    answered_seconds: float  # the schedule, or longer: up to the last response
     statuses: dict[int, int]
     socket_errors: dict[str, int]
     histogram: dict[int, int]  # {microseconds from due to answered: requests}
@@ -314,7 +314,8 @@ def run(
         seconds=seconds,
         due=due,
         answered=sum(load.statuses.values()),
-        answered_seconds=max(0.0, load.last_answer - start),
+        # Never shorter than the schedule: the last answer can come before its end.
+        answered_seconds=max(seconds, load.last_answer - start),
         statuses=dict(load.statuses),
         socket_errors=socket_errors,
         histogram=dict(load.histogram),

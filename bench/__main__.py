@@ -159,6 +159,8 @@ def main(argv: list[str]) -> int:
             print()
             print(fixed)
         print()
+        if overhead := report.overhead_line(run["scenarios"]):
+            print(overhead)
         for line in report.memory_lines(run.get("memory", {})):
             print(line)
         if "others_cpu_mean" in run["machine"]:

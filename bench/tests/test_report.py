@@ -246,3 +246,14 @@ def test_latencies_of_a_generator_that_fell_behind_are_not_shown():
 
 def test_no_fixed_rate_scenario_no_table():
     assert report.fixed_rate_table({"static": {"rps": 9000}}) == ""
+
+
+def test_the_overhead_is_the_signed_in_empty_pages_worker_cpu_beyond_hellos():
+    line = report.overhead_line(
+        {
+            "hello": {"worker_cpu_ms_per_request": 1.25},
+            "signed-in-empty": {"worker_cpu_ms_per_request": 6.0},
+        }
+    )
+    assert "cost 4.75 ms on every signed-in page" in line
+    assert report.overhead_line({"hello": {"worker_cpu_ms_per_request": 1.25}}) == ""

@@ -23,8 +23,8 @@ from bench import latency
 CONNECTIONS = 32
 TIMEOUT_S = 2
 # The generator is behind when its sends are this late at the 99th percentile, or when fewer
-# requests than this share of the schedule went out within it: a fifth of the to-do page's
-# p99 goal. Below it, its lag is reported beside the latencies it adds to (a busy machine
+# requests than this share of the schedule went out within it: a fifth of the 50 ms p99 goal
+# at half rate. Below it, its lag is reported beside the latencies it adds to (a busy machine
 # wakes a sleeping Python thread a few milliseconds late now and then).
 MAX_LAG_MS = 10
 MIN_SENT_SHARE = 0.97

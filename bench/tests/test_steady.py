@@ -139,9 +139,9 @@ def test_a_response_split_anywhere_is_read_whole():
 
 
 def test_the_request_is_a_plain_http11_get_with_the_scenarios_headers():
-    raw = steady.request_bytes("http://127.0.0.1:8000/todo/?page=2", {"Cookie": "sessionid=x"})
+    raw = steady.request_bytes("http://127.0.0.1:8000/lists/?page=2", {"Cookie": "sessionid=x"})
     assert raw == (
-        b"GET /todo/?page=2 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nCookie: sessionid=x\r\n\r\n"
+        b"GET /lists/?page=2 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nCookie: sessionid=x\r\n\r\n"
     )
 
 

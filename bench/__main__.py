@@ -159,6 +159,7 @@ def main(argv: list[str]) -> int:
             print()
             print(fixed)
         print()
+        print(report.restarts_line(run["scenarios"]))
         if overhead := report.overhead_line(run["scenarios"]):
             print(overhead)
         for line in report.memory_lines(run.get("memory", {})):

@@ -263,6 +263,19 @@ def overhead_line(scenarios: dict[str, dict]) -> str:
     )
 
 
+def restarts_line(scenarios: dict[str, dict]) -> str:
+    """Whether a gunicorn worker was replaced during a round (recycling is off: a crash)."""
+    restarted = {
+        name: entry["workers_restarted"]
+        for name, entry in scenarios.items()
+        if entry.get("workers_restarted")
+    }
+    if not restarted:
+        return "No gunicorn worker was restarted during the rounds (max_requests recycling off)."
+    listed = ", ".join(f"{name} {count}" for name, count in restarted.items())
+    return f"gunicorn workers restarted during the rounds: {listed}; those rounds measured it."
+
+
 def memory_lines(memory: dict) -> list[str]:
     """The product's gunicorn at rest and after its last round under load, in MiB."""
     lines = []

@@ -257,3 +257,12 @@ def test_the_overhead_is_the_signed_in_empty_pages_worker_cpu_beyond_hellos():
     )
     assert "cost 4.75 ms on every signed-in page" in line
     assert report.overhead_line({"hello": {"worker_cpu_ms_per_request": 1.25}}) == ""
+
+
+def test_a_worker_restarted_during_a_round_is_named():
+    assert report.restarts_line({"hello": {"workers_restarted": 0}}).startswith("No gunicorn")
+    line = report.restarts_line(
+        {"hello": {"workers_restarted": 0}, "health": {"workers_restarted": 1}}
+    )
+    assert "health 1" in line
+    assert "hello" not in line

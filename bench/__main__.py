@@ -3,10 +3,12 @@
     python -m harness.postgres -- python -m bench [--seconds 12] [--note TEXT]
 
 Every scenario gets the same wrk settings (bench/wrk.py) after a warm-up, in rounds taken in
-turn; the best round of each counts, and the share of the CPU that other processes took during
-it is reported beside it (bench/cpu.py). Each figure is divided by a ceiling measured in the
-same run on the same machine, so that the ratios travel between machines where the raw numbers
-do not. Writes bench/results/latest.json and appends the run to bench/results/history.jsonl.
+turn; the best round's rate counts, latencies come from all rounds, and the share of the CPU
+that other processes took is reported beside it (bench/cpu.py). The app scenarios then run at
+half their best rate, open loop (bench/steady.py). Each figure is divided by a ceiling measured
+in the same run on the same machine, so that the ratios travel between machines where the raw
+numbers do not. Writes bench/results/latest.json and appends the run to
+bench/results/history.jsonl.
 For tuning experiments: --set NAME=VALUE adds to the environment of the app (GUNICORN_* and
 WEB_CONCURRENCY also to the hello ceiling's), --nginx-site a variant of
 docker/nginx/default.conf for both.
@@ -25,6 +27,8 @@ from bench.measure import load_scenarios
 from harness.binaries import find_postgres_bin
 from harness.project import ROOT
 
+NO_RECYCLING = "--max-requests=0"
+
 
 def options(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -38,8 +42,8 @@ def options(argv: list[str]) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=int(os.environ.get("BENCH_ROUNDS", 3)),
-        help="the seconds are split into this many rounds, scenarios in turn; the best round "
-        "of each counts (env BENCH_ROUNDS, default 3)",
+        help="the seconds are split into this many rounds, scenarios in turn; the best round's "
+        "rate counts, latencies over all rounds (env BENCH_ROUNDS, default 3)",
     )
     parser.add_argument(
         "--warmup",
@@ -91,6 +95,12 @@ def main(argv: list[str]) -> int:
         "WEB_CONCURRENCY": str(server["workers"]),
         **dict(item.split("=", 1) for item in args.overrides),
     }
+    # A worker recycled by max_requests in the middle of a round would measure its own
+    # restart: recycling is off for the app and the hello ceiling (gunicorn reads
+    # GUNICORN_CMD_ARGS after config/gunicorn.py; arguments given with --set come after).
+    overrides["GUNICORN_CMD_ARGS"] = (
+        f"{NO_RECYCLING} {overrides.get('GUNICORN_CMD_ARGS', '')}".strip()
+    )
     run = {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "commit": git("rev-parse", "HEAD"),
@@ -105,6 +115,7 @@ def main(argv: list[str]) -> int:
             "rounds": args.rounds,
             "warmup_seconds": args.warmup,
             "gunicorn": server,
+            "worker_recycling": f"off ({NO_RECYCLING})",
             "overrides": overrides,
             "nginx_site": str(args.nginx_site) if args.nginx_site else None,
         },
@@ -119,7 +130,7 @@ def main(argv: list[str]) -> int:
                 f"apt-get install {' '.join(missing)} (or `make bench ARGS=--no-load` for the "
                 "build and start-up figures alone)"
             )
-        run["scenarios"] = load_scenarios(args, overrides)
+        run["scenarios"], run["memory"] = load_scenarios(args, overrides)
         shares = [
             share
             for entry in run["scenarios"].values()
@@ -144,6 +155,15 @@ def main(argv: list[str]) -> int:
     print()
     if run["scenarios"]:
         print(report.load_table(run["scenarios"]))
+        if fixed := report.fixed_rate_table(run["scenarios"]):
+            print()
+            print(fixed)
+        print()
+        print(report.restarts_line(run["scenarios"]))
+        if overhead := report.overhead_line(run["scenarios"]):
+            print(overhead)
+        for line in report.memory_lines(run.get("memory", {})):
+            print(line)
         if "others_cpu_mean" in run["machine"]:
             print(
                 f"Other processes took {run['machine']['others_cpu_mean']:.0%} of the CPU on "

@@ -1,7 +1,7 @@
 """How much of the machine's CPU went to processes that are not the bench's own during a
 measurement: the bench, its children (wrk, gunicorn, nginx) and the throwaway PostgreSQL
-(which detaches into its own session, so it is found by its port). A busy neighbour slows
-every figure down; this says how busy it was."""
+(which detaches into its own session, so it is found by its port), or, on a virtual machine,
+to other guests (steal). A busy neighbour slows every figure down; this says how busy it was."""
 
 import os
 import time
@@ -14,17 +14,20 @@ PROC = Path("/proc")
 @dataclass(frozen=True)
 class Snapshot:
     at: float
-    busy: int  # clock ticks spent by the whole machine in user and system mode
+    busy: int  # clock ticks the whole machine spent in user and system mode, or stolen
     ours: int  # clock ticks of our processes, and of our children already waited for
 
 
 def machine_busy(stat: str) -> int:
-    """user + nice + system ticks from /proc/stat's first line (interrupt handling, which no
-    process is charged for, is left out on both sides)."""
+    """user + nice + system + steal ticks from /proc/stat's first line. Steal is the time a
+    virtual machine's CPUs were runnable but given to other guests by the hypervisor: as much
+    a busy neighbour as a process here (interrupt handling, which no process is charged for,
+    is left out on both sides)."""
     fields = stat.splitlines()[0].split()
     assert fields[0] == "cpu", fields
     user, nice, system = (int(value) for value in fields[1:4])
-    return user + nice + system
+    steal = int(fields[8]) if len(fields) > 8 else 0
+    return user + nice + system + steal
 
 
 def process_stat(text: str) -> tuple[int, int, int]:
@@ -35,7 +38,8 @@ def process_stat(text: str) -> tuple[int, int, int]:
     return ppid, utime + stime, cutime + cstime
 
 
-def _processes() -> dict[int, tuple[int, int, int]]:
+def processes() -> dict[int, tuple[int, int, int]]:
+    """Every process now: {pid: (parent pid, own ticks, ticks of waited-for children)}."""
     found = {}
     for entry in PROC.iterdir():
         if entry.name.isdigit():
@@ -79,7 +83,7 @@ def snapshot() -> Snapshot:
         if postmaster:
             roots.add(postmaster)
     busy = machine_busy((PROC / "stat").read_text())
-    return Snapshot(at=time.monotonic(), busy=busy, ours=ours(_processes(), roots))
+    return Snapshot(at=time.monotonic(), busy=busy, ours=ours(processes(), roots))
 
 
 def foreign_share(before: Snapshot, after: Snapshot, cpus: int | None = None) -> float:

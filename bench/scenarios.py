@@ -3,14 +3,37 @@ gunicorn and nginx) and the product's pages, each with the check that its answer
 right one."""
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
 
+from bench.product import EMPTY_PATH
 from bench.report import Target
+from harness.accounts import create_account, sign_in
 
 STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
+SIGNED_IN_EMPTY = "signed-in-empty"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The right answer of a scenario: its status (the only one that counts as a success under
+    load), and, checked once before the load, a text it contains or its exact length (a
+    redirect to the sign-in page, say, would be fast and wrong)."""
+
+    status: int = 200
+    contains: str = ""
+    length: int | None = None
+
+    def __call__(self, response: requests.Response) -> str | None:
+        """What is wrong with `response`, if anything."""
+        if response.status_code != self.status:
+            return f"status {response.status_code}, expected {self.status}"
+        if self.contains and self.contains not in response.text:
+            return f"no {self.contains!r} in the response"
+        if self.length is not None and len(response.content) != self.length:
+            return f"{len(response.content)} bytes, expected {self.length}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -19,22 +42,12 @@ class Scenario:
     url: str
     ceiling: str | None  # the scenario whose rps this one is divided by
     target: Target | None
-    check: Callable[[requests.Response], str | None]  # what is wrong with a response, if anything
+    check: Expect
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def expect(status: int = 200, *, contains: str = ""):
-    """A check that the page under load is the right one (a redirect to the sign-in page, say,
-    would be fast and wrong)."""
-
-    def check(response: requests.Response) -> str | None:
-        if response.status_code != status:
-            return f"status {response.status_code}, expected {status}"
-        if contains and contains not in response.text:
-            return f"no {contains!r} in the response"
-        return None
-
-    return check
+    app: int | None = None  # the pid of the gunicorn master that serves it (None: nginx alone)
+    # Run again at half its best rate, open loop (bench/steady.py), with this goal if any.
+    fixed_rate: bool = False
+    fixed_rate_target: Target | None = None
 
 
 def scenarios(stack, hello, bare: str) -> list[Scenario]:
@@ -44,26 +57,44 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
         raise RuntimeError("the admin login page links no hashed base.css")
     asset = css[1]
     found = [
-        Scenario(STATIC_BARE, f"{bare}{asset}", None, None, expect()),
-        Scenario(HELLO_DIRECT, f"{hello.direct_url}/", None, None, expect(contains="Hello")),
+        Scenario(STATIC_BARE, f"{bare}{asset}", None, None, Expect()),
         Scenario(
-            HELLO, f"{hello.url}/", HELLO_DIRECT, Target(min_ratio=0.93), expect(contains="Hello")
+            HELLO_DIRECT,
+            f"{hello.direct_url}/",
+            None,
+            None,
+            Expect(contains="Hello"),
+            app=hello.gunicorn_pid,
         ),
-        Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), expect()),
+        Scenario(
+            HELLO,
+            f"{hello.url}/",
+            HELLO_DIRECT,
+            Target(min_ratio=0.93),
+            Expect(contains="Hello"),
+            app=hello.gunicorn_pid,
+            fixed_rate=True,
+        ),
+        Scenario("static", f"{stack.url}{asset}", STATIC_BARE, Target(min_ratio=0.9), Expect()),
         Scenario(
             "health",
             f"{stack.url}/health/",
             HELLO,
             Target(min_ratio=0.6),
-            expect(contains='"database": "ok"'),
+            Expect(contains='"database": "ok"'),
+            app=stack.gunicorn_pid,
+            fixed_rate=True,
         ),
         Scenario(
             "admin-login",
             f"{stack.url}/admin/login/",
             HELLO,
             None,
-            expect(contains="Django administration"),
+            Expect(contains="Django administration"),
+            app=stack.gunicorn_pid,
+            fixed_rate=True,
         ),
+        signed_in_empty(stack),
     ]
     # % if with_example_app
     from bench.todo_scenarios import todo_scenarios
@@ -71,6 +102,24 @@ def scenarios(stack, hello, bare: str) -> list[Scenario]:
     found += todo_scenarios(stack, bare)
     # % endif
     return found
+
+
+def signed_in_empty(stack) -> Scenario:
+    """A signed-in page that renders nothing (bench/product/urls.py), divided by the hello
+    view: what sessions, authentication and the middleware cost on every page."""
+    account = create_account(stack.env, "bench-empty")
+    session, _ = sign_in(stack.url, account)
+    cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.get_dict().items())
+    return Scenario(
+        SIGNED_IN_EMPTY,
+        f"{stack.url}/{EMPTY_PATH}",
+        HELLO,
+        None,
+        Expect(contains="ok"),
+        {"Cookie": cookie},
+        app=stack.gunicorn_pid,
+        fixed_rate=True,
+    )
 
 
 def selected(found: list[Scenario], only: str) -> list[Scenario]:

@@ -71,6 +71,7 @@ def bare_nginx(workdir: Path, *, static_root: Path, media_root: Path) -> Iterato
 class Hello:
     direct_url: str  # gunicorn itself
     url: str  # through the project's nginx site
+    gunicorn_pid: int  # the master
 
 
 @contextlib.contextmanager
@@ -95,7 +96,9 @@ def hello_ceiling(
         media_root=workdir,
     )
     with (
-        start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log"),
+        start_gunicorn(env, gunicorn_port, workdir / "gunicorn.log") as gunicorn,
         nginx(workdir / "nginx", port=nginx_port, site=site) as url,
     ):
-        yield Hello(direct_url=f"http://127.0.0.1:{gunicorn_port}", url=url)
+        yield Hello(
+            direct_url=f"http://127.0.0.1:{gunicorn_port}", url=url, gunicorn_pid=gunicorn.pid
+        )

@@ -9,6 +9,11 @@ def test_machine_time_is_user_nice_and_system():
     assert cpu.machine_busy(STAT) == 1350
 
 
+def test_time_stolen_by_the_hypervisor_counts_as_busy():
+    """A virtual machine's CPU given to another guest was not ours to use either."""
+    assert cpu.machine_busy("cpu  1000 50 300 9000 20 0 7 240 0 0\n") == 1350 + 240
+
+
 def test_a_process_line_gives_parent_own_and_children_ticks():
     line = "4242 (gunicorn: worker [config.wsgi]) S 4200 4200 4200 0 -1 4194624 " + " ".join(
         ["0"] * 4 + ["120", "30", "7", "3"] + ["20", "0", "1"]

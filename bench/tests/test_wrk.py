@@ -25,6 +25,7 @@ def output(**changes) -> str:
         "latency_us": {"p50": 6500, "p90": 9000, "p99": 21000, "max": 41200, "mean": 7010.5},
         "socket_errors": {"connect": 0, "read": 1, "write": 0, "timeout": 2},
         "statuses": {"200": 15980, "302": 8, "404": 2, "503": 10},
+        "histogram_us": [900, 3, 6500, 15990, 41200, 7],
     }
     payload.update(changes)
     return WRK_OUTPUT.format(payload=json.dumps(payload))
@@ -41,11 +42,21 @@ def test_statuses_are_counted_by_number():
     assert wrk.parse(output()).statuses == {200: 15980, 302: 8, 404: 2, 503: 10}
 
 
-def test_errors_are_socket_errors_plus_responses_neither_2xx_nor_3xx():
-    """A redirect is not an error; a 404 or a 503 is, and so is every socket error."""
+def test_errors_are_socket_errors_plus_responses_of_another_status():
+    """A redirect to the sign-in page is an error where the page was expected, and so are a
+    404, a 503 and every socket error."""
     load = wrk.parse(output())
-    assert load.bad_statuses == 12
-    assert load.errors == 12 + 3
+    assert load.bad_statuses == 8 + 2 + 10
+    assert load.errors == 20 + 3
+
+
+def test_the_expected_status_is_the_scenarios_own():
+    load = wrk.parse(output(statuses={"302": 16000}), expected_status=302)
+    assert load.bad_statuses == 0
+
+
+def test_the_histogram_comes_as_microseconds_and_counts():
+    assert wrk.parse(output()).histogram == {900: 3, 6500: 15990, 41200: 7}
 
 
 def test_a_clean_run_has_no_errors():

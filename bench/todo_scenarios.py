@@ -63,7 +63,8 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
             "todo-list",
             lists,
             HELLO,
-            Target(min_ratio=0.30, max_errors=0),
+            # Issue 17: 1.8 times the 0.07 of November 2026.
+            Target(min_ratio=0.12, max_errors=0),
             Expect(contains=made["first_item"]),
             cookie,
             app=stack.gunicorn_pid,
@@ -75,7 +76,7 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
             "todo-board",
             f"{lists}board/",
             HELLO,
-            None,
+            Target(min_ratio=0.12, max_errors=0),
             Expect(contains=made["first_item"]),
             cookie,
             app=stack.gunicorn_pid,

@@ -131,14 +131,34 @@ def container_cpu_seconds(container: str) -> float:
     return container_stats(container)["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
 
 
-def cpu_at_rest(compose: Compose, *, settle: float = 15, seconds: float = 60) -> float:
-    """CPUs the running stack uses with no request coming in (healthchecks, the task
-    worker's polling), over `seconds` after `settle`."""
+def cpu_at_rest(compose: Compose, *, settle: float = 15, seconds: float = 60) -> dict[str, float]:
+    """CPUs each running service uses with no request coming in (healthchecks, the task
+    worker's polling), over `seconds` after `settle`: which one to look at, when the whole
+    stack's figure moves."""
     containers = compose.run("ps", "--quiet").stdout.split()
+    services = {container: docker_service(container) for container in containers}
     time.sleep(settle)
-    before = sum(map(container_cpu_seconds, containers))
+    before = {container: container_cpu_seconds(container) for container in containers}
     time.sleep(seconds)
-    return (sum(map(container_cpu_seconds, containers)) - before) / seconds
+    return {
+        services[container]: (container_cpu_seconds(container) - before[container]) / seconds
+        for container in sorted(containers, key=services.get)
+    }
+
+
+def docker_service(container: str) -> str:
+    return subprocess.run(
+        [
+            "docker",
+            "inspect",
+            "-f",
+            '{{index .Config.Labels "com.docker.compose.service"}}',
+            container,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
@@ -182,7 +202,10 @@ def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
                 "s",
             )
             print("  CPU at rest, stopped stack to first page, the image alone ...", flush=True)
-            figures["CPU at rest, whole stack"] = (round(cpu_at_rest(compose), 4), "CPUs")
+            at_rest = cpu_at_rest(compose)
+            figures["CPU at rest, whole stack"] = (round(sum(at_rest.values()), 4), "CPUs")
+            for service, cpus in at_rest.items():
+                figures[f"CPU at rest, {service}"] = (round(cpus, 4), "CPUs")
             memory = container_stats(compose.container("web"))["memory_stats"]["usage"]
             figures["web container's memory at rest (as the engine counts it)"] = (
                 memory / 2**20,
@@ -196,6 +219,9 @@ def docker_figures(figures: dict[str, tuple[float | None, str]]) -> None:
                     raise RuntimeError(f"{page} did not answer 200 after a restart")
 
             first_page = timed(start_and_serve)
+            # The image alone on a machine as quiet as the stack found it: not beside the
+            # stack's worker still starting, nor its healthchecks every second until healthy.
+            compose.run("stop")
             alone = image_alone_to_health(compose.image)
             figures["stopped stack to first page"] = (first_page, "s")
             figures["web image alone to /health/"] = (alone, "s")

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
-from ops.worker import LOST_AFTER, Worker, new_worker_id
+from ops.worker import LOST_AFTER, TICK_EVERY, Worker, new_worker_id
 
 
 class Command(db_worker.Command):
@@ -21,8 +21,8 @@ class Command(db_worker.Command):
         parser.add_argument(
             "--heartbeat",
             type=Path,
-            help="a file touched every second while the worker reaches the database "
-            "(for a container healthcheck)",
+            help=f"a file touched every {TICK_EVERY:g} s while the worker reaches the "
+            "database (for a container healthcheck)",
         )
         parser.add_argument(
             "--lost-after",

@@ -39,9 +39,11 @@ def todo_list_delete(*, todo_list: TodoList) -> None:
 
 
 def _lock(todo_list_id: int) -> None:
-    """Serialises the changes to one list's positions: two requests adding or moving items of
-    the same list at once would otherwise read the same positions. A row lock on PostgreSQL;
-    SQLite ignores it, and needs none (it has one writer at a time)."""
+    """Serialises the changes to one list's items: two requests adding or moving items of the
+    same list at once would otherwise read the same positions, and two edits could commit
+    their `updated_at` out of order, which the list's cached rows are keyed by (selectors.
+    lists_with_items_version). A row lock on PostgreSQL; SQLite ignores it, and needs none (it
+    has one writer at a time)."""
     TodoList.objects.select_for_update().filter(pk=todo_list_id).exists()
 
 
@@ -56,15 +58,19 @@ def item_create(*, todo_list: TodoList, title: str) -> Item:
     return item
 
 
+@transaction.atomic
 def item_update(*, item: Item, title: str, state: str) -> Item:
+    _lock(item.todo_list_id)
     item.title, item.state = title, state
     item.full_clean()
     item.save(update_fields=["title", "state", "updated_at"])
     return item
 
 
+@transaction.atomic
 def item_set_state(*, item: Item, state: str) -> Item:
     """Moves the item to another column of the board: start it, complete it, reopen it."""
+    _lock(item.todo_list_id)
     item.state = state
     item.full_clean()
     item.save(update_fields=["state", "updated_at"])

@@ -60,6 +60,21 @@ def test_admin_css_is_served_by_nginx_not_django(stack):
     )
 
 
+def test_nginx_logs_pages_but_not_each_static_hit_and_a_missing_file_as_an_error(stack):
+    path = stylesheet_url(requests.get(f"{stack.url}/admin/login/", timeout=5).text)
+    marker = secrets.token_hex(6)
+    assert requests.get(f"{stack.url}{path}?{marker}", timeout=5).status_code == HTTPStatus.OK
+    missing = f"/static/missing-{marker}.css"
+    assert requests.get(f"{stack.url}{missing}", timeout=5).status_code == HTTPStatus.NOT_FOUND
+    page = f"/health/?{marker}"
+    requests.get(f"{stack.url}{page}", timeout=5)
+    wait_until(
+        lambda: page in stack.log("nginx-access.log"), timeout=5, message="the page's log line"
+    )
+    assert marker not in stack.log("nginx-access.log").replace(page, "")
+    assert f"missing-{marker}.css" in stack.log("nginx-error.log")
+
+
 def test_static_files_are_gzipped_for_clients_that_accept_it(stack):
     page = requests.get(f"{stack.url}/admin/login/", timeout=5).text
     response = requests.get(

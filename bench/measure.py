@@ -4,6 +4,8 @@ under wrk in rounds taken in turn, with the share of the CPU other processes too
 import os
 import re
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -40,23 +42,20 @@ def measure(
             headers = {**BROWSER, **scenario.headers}
             if number == 1 and warmup > 0:
                 wrk.run(scenario.url, seconds=warmup, headers=headers)
-            before = cpu.snapshot()
-            ticks = workers.worker_ticks(scenario.app) if scenario.app else {}
-            load = wrk.run(
-                scenario.url,
-                seconds=per_round,
-                headers=headers,
-                expected_status=scenario.check.status,
+            load, others, used = observed(
+                scenario,
+                partial(
+                    wrk.run,
+                    scenario.url,
+                    seconds=per_round,
+                    headers=headers,
+                    expected_status=scenario.check.status,
+                ),
             )
-            after = cpu.snapshot()
-            others = cpu.foreign_share(before, after)
             loads[scenario.name].append(load)
             foreign[scenario.name].append(others)
             split = ""
-            if scenario.app:
-                used = workers.split(
-                    ticks, workers.worker_ticks(scenario.app), after.at - before.at
-                )
+            if used is not None:
                 splits[scenario.name].append(used)
                 split = f"workers {workers.describe_shares(used['shares'])}  "
             if product and scenario.app == product:
@@ -86,6 +85,19 @@ def measure(
     return results, memory
 
 
+def observed[T](scenario: Scenario, load: Callable[[], T]) -> tuple[T, float, dict | None]:
+    """`load()`'s result, with the share of the CPU that other processes took meanwhile and,
+    for a scenario with an app, how its workers split their CPU (workers.split)."""
+    before = cpu.snapshot()
+    ticks = workers.worker_ticks(scenario.app) if scenario.app else {}
+    result = load()
+    after = cpu.snapshot()
+    used = None
+    if scenario.app:
+        used = workers.split(ticks, workers.worker_ticks(scenario.app), after.at - before.at)
+    return result, cpu.foreign_share(before, after), used
+
+
 def at_half_rate(
     todo: list[Scenario], loads: dict[str, list[wrk.Load]], *, seconds: float
 ) -> dict[str, dict]:
@@ -101,21 +113,20 @@ def at_half_rate(
         if rate < 1:
             continue
         duration = round(max(seconds / 2, min(1000 / rate, seconds)), 1)
-        before = cpu.snapshot()
-        ticks = workers.worker_ticks(scenario.app) if scenario.app else {}
-        measured = steady.run(
-            scenario.url,
-            rate=rate,
-            seconds=duration,
-            headers={**BROWSER, **scenario.headers},
-            expected_status=scenario.check.status,
+        measured, others, used = observed(
+            scenario,
+            partial(
+                steady.run,
+                scenario.url,
+                rate=rate,
+                seconds=duration,
+                headers={**BROWSER, **scenario.headers},
+                expected_status=scenario.check.status,
+            ),
         )
-        after = cpu.snapshot()
-        entry = {**steady.result(measured), "foreign_cpu": cpu.foreign_share(before, after)}
-        if scenario.app:
-            entry["workers"] = workers.split(
-                ticks, workers.worker_ticks(scenario.app), after.at - before.at
-            )
+        entry = {**steady.result(measured), "foreign_cpu": others}
+        if used is not None:
+            entry["workers"] = used
         target = scenario.fixed_rate_target
         if target is not None:
             entry["target"] = target.describe()

@@ -9,7 +9,7 @@ import requests
 
 from bench.product import EMPTY_PATH
 from bench.report import Target
-from harness.accounts import create_account, sign_in
+from harness.accounts import Account, create_account, sign_in
 
 STATIC_BARE, HELLO_DIRECT, HELLO = "nginx-static-bare", "hello-direct", "hello"
 SIGNED_IN_EMPTY = "signed-in-empty"
@@ -109,18 +109,23 @@ def signed_in_empty(stack) -> Scenario:
     """A signed-in page that renders nothing (bench/product/urls.py), divided by the hello
     view: what sessions, authentication and the middleware cost on every page."""
     account = create_account(stack.env, "bench-empty")
-    session, _ = sign_in(stack.url, account)
-    cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.get_dict().items())
     return Scenario(
         SIGNED_IN_EMPTY,
         f"{stack.url}/{EMPTY_PATH}",
         HELLO,
         None,
         Expect(contains="ok"),
-        {"Cookie": cookie},
+        signed_in_cookie(stack.url, account),
         app=stack.gunicorn_pid,
         fixed_rate=True,
     )
+
+
+def signed_in_cookie(url: str, account: Account) -> dict[str, str]:
+    """The Cookie header of a browser signed in as `account` at `url`, for wrk's requests."""
+    session, _ = sign_in(url, account)
+    cookies = session.cookies.get_dict()
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
 
 
 def selected(found: list[Scenario], only: str) -> list[Scenario]:

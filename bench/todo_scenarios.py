@@ -7,8 +7,8 @@ import secrets
 from pathlib import Path
 
 from bench.report import Target
-from bench.scenarios import HELLO, Expect, Scenario
-from harness.accounts import Account, sign_in
+from bench.scenarios import HELLO, Expect, Scenario, signed_in_cookie
+from harness.accounts import Account
 from harness.project import run_django_script
 
 MEDIA_BARE = "nginx-media-bare"
@@ -31,8 +31,7 @@ def todo_scenarios(stack, bare: str, items: int = 50) -> list[Scenario]:
         },
     )
     made = json.loads(seeded.stdout.strip().splitlines()[-1])
-    session, _ = sign_in(stack.url, account)
-    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())}
+    cookie = signed_in_cookie(stack.url, account)
     lists = f"{stack.url}/todo/lists/{made['list']}/"
     attached = json.loads(
         run_django_script(

@@ -1,10 +1,11 @@
 """The fixed-rate load generator against a tiny local server, and its response parser."""
 
 import contextlib
+import multiprocessing
 import socket
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 
 import pytest
 
@@ -55,18 +56,28 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def server(stall_first: float = 0.0):
+def serve(stall_first: float, port: Connection) -> None:
     handler = type("TestHandler", (Handler,), {"stall_first": stall_first, "served": 0})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    port.send(httpd.server_address[1])
+    httpd.serve_forever()
+
+
+@contextlib.contextmanager
+def server(stall_first: float = 0.0):
+    """The test server in a process of its own: in the test's process its threads would take
+    the GIL from the generator under test, and the generator's lateness would be theirs."""
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=serve, args=(stall_first, sending), daemon=True)
+    process.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        assert receiving.poll(30), "the test server did not start"
+        yield f"http://127.0.0.1:{receiving.recv()}"
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        process.terminate()
+        process.join()
 
 
 @pytest.mark.parametrize("path", ["/", "/chunked", "/close"])

@@ -5,6 +5,7 @@ Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import gc
 import math
 import os
 from pathlib import Path
@@ -88,6 +89,15 @@ if reload:
         for package in BASE_DIR.iterdir()
         if (package / "__init__.py").exists()
     ]
+
+
+def pre_fork(server, worker):
+    """In the master, before each worker is forked, the app loaded (preload_app): what the app
+    allocated at load is moved out of the collector's reach, so a worker's full collection
+    walks a few thousand objects, not ~90,000 (measured: 4 ms instead of 58-80 ms, a pause for
+    all of a worker's threads at once), and leaves the pages shared with the master unwritten."""
+    gc.freeze()
+
 
 timeout = 30
 # On SIGTERM, finish in-flight requests for up to this long (below compose's stop_grace_period).

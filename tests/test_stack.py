@@ -8,6 +8,7 @@ import socket
 import ssl
 import time
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 import requests
@@ -126,6 +127,40 @@ def test_health_through_nginx(stack):
     response = requests.get(f"{stack.url}/health/", timeout=5)
     assert response.status_code == HTTPStatus.OK
     assert response.json()["database"] == "ok"
+
+
+def connections_to(port: int) -> set[int]:
+    """The client ports of the TCP connections established to local `port`, from the kernel's
+    table (IPv4: gunicorn listens on 127.0.0.1 here)."""
+    established = "01"
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, state = line.split()[1:4]
+        if state == established and int(local.split(":")[1], 16) == port:
+            ports.add(int(remote.split(":")[1], 16))
+    return ports
+
+
+def test_nginx_keeps_connections_to_gunicorn_for_a_second_at_most(stack):
+    """Most requests reuse a connection nginx has open to gunicorn, but none is kept longer
+    than a second: each new one goes to the worker that accepts it first, so no worker keeps
+    nginx's busiest connections, and with them most of the load (docker/nginx/default.conf)."""
+    gunicorn_port = int(stack.gunicorn_url.rsplit(":", 1)[1])
+    seen: dict[int, list[float]] = {}  # nginx's end of a connection: first and last seen
+    sent = 0
+    with requests.Session() as browser:
+        started = time.monotonic()
+        while time.monotonic() - started < 4:
+            assert browser.get(f"{stack.url}/", timeout=5).status_code == HTTPStatus.OK
+            sent += 1
+            now = time.monotonic()
+            for port in connections_to(gunicorn_port):
+                seen.setdefault(port, [now, now])[1] = now
+    kept_for = [last - first for first, last in seen.values()]
+    assert seen, "no connection from nginx to gunicorn was seen"
+    assert sent > 10 * len(seen), f"{len(seen)} connections for {sent} requests: not kept alive"
+    assert len(seen) >= 3, f"one connection carried all {sent} requests for 4 s"
+    assert max(kept_for) < 2, f"a connection was used for {max(kept_for):.1f} s"
 
 
 def test_gunicorn_logs_requests_on_stdout_without_secrets(stack):

@@ -141,16 +141,16 @@ def connections_to(port: int) -> set[int]:
     return ports
 
 
-def test_nginx_keeps_connections_to_gunicorn_for_a_second_at_most(stack):
+def test_nginx_keeps_connections_to_gunicorn_for_5_seconds_at_most(stack):
     """Most requests reuse a connection nginx has open to gunicorn, but none is kept longer
-    than a second: each new one goes to the worker that accepts it first, so no worker keeps
+    than 5 s: each new one goes to the worker that accepts it first, so no worker keeps
     nginx's busiest connections, and with them most of the load (docker/nginx/default.conf)."""
     gunicorn_port = int(stack.gunicorn_url.rsplit(":", 1)[1])
     seen: dict[int, list[float]] = {}  # nginx's end of a connection: first and last seen
     sent = 0
     with requests.Session() as browser:
         started = time.monotonic()
-        while time.monotonic() - started < 4:
+        while time.monotonic() - started < 8:
             assert browser.get(f"{stack.url}/", timeout=5).status_code == HTTPStatus.OK
             sent += 1
             now = time.monotonic()
@@ -159,8 +159,8 @@ def test_nginx_keeps_connections_to_gunicorn_for_a_second_at_most(stack):
     kept_for = [last - first for first, last in seen.values()]
     assert seen, "no connection from nginx to gunicorn was seen"
     assert sent > 10 * len(seen), f"{len(seen)} connections for {sent} requests: not kept alive"
-    assert len(seen) >= 3, f"one connection carried all {sent} requests for 4 s"
-    assert max(kept_for) < 2, f"a connection was used for {max(kept_for):.1f} s"
+    assert len(seen) >= 2, f"one connection carried all {sent} requests for 8 s"
+    assert max(kept_for) < 6.5, f"a connection was used for {max(kept_for):.1f} s"
 
 
 def test_gunicorn_logs_requests_on_stdout_without_secrets(stack):

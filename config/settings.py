@@ -138,7 +138,8 @@ DB_USER = config("DJANGO_DB_USER", default="")
 if DB_HOST:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend with a cheaper health check (ops/postgresql/base.py).
+            "ENGINE": "ops.postgresql",
             "HOST": DB_HOST,
             "PORT": config("DJANGO_DB_PORT", default=5432, cast=int),
             "NAME": config("POSTGRES_DB", default="postgres"),

@@ -73,7 +73,7 @@ def test_a_database_host_switches_to_postgresql():
         "DATABASES", DJANGO_DB_HOST="db", POSTGRES_USER="app", POSTGRES_PASSWORD="pw", **KEY
     )
     database = found["DATABASES"]["default"]
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "ops.postgresql"
     assert (database["HOST"], database["USER"], database["NAME"]) == ("db", "app", "postgres")
 
 

@@ -18,8 +18,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from harness.binaries import find_postgres_bin
 from harness.project import free_port
+
+
+def another_connection(settings: dict) -> psycopg.Connection:
+    """A connection of its own, in autocommit, to the database of a Django connection's
+    settings_dict: what another process (a migrate job, an administrator) would open."""
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
 
 
 @dataclass(frozen=True)

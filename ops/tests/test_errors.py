@@ -3,11 +3,11 @@ error stays a 500."""
 
 from http import HTTPStatus
 
-import psycopg
 import pytest
 from django import db
 from django.db import connection, transaction
 
+from harness.postgres import another_connection
 from harness.project import clean_environ, free_port, run_django_script
 from ops.management.commands.migrate import MIGRATE_LOCK_KEY
 from ops.views import server_error
@@ -96,15 +96,7 @@ def test_a_table_missing_while_a_migrate_job_runs_is_a_503(rf):
     held its lock; by the time the error is handled, no migration may be pending any more.
     Still a 503 (come back soon), not a 500."""
     assert connection.vendor == "postgresql", "run it on PostgreSQL: make test-postgres"
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        dbname=settings["NAME"],
-        autocommit=True,
-    ) as migrate_job:
+    with another_connection(connection.settings_dict) as migrate_job:
         migrate_job.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
         try:
             with transaction.atomic(), connection.cursor() as cursor:

@@ -1,10 +1,10 @@
 """ops/postgresql: the health check of a persistent connection, before a request's first query,
 replaces a connection that the server closed and keeps one that works."""
 
-import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
+from harness.postgres import another_connection
 from harness.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -14,18 +14,6 @@ def backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
-
-
-def another_connection() -> psycopg.Connection:
-    settings = connection.settings_dict
-    return psycopg.connect(
-        host=settings["HOST"],
-        port=settings["PORT"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        dbname=settings["NAME"],
-        autocommit=True,
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +35,7 @@ def test_a_connection_the_server_closed_is_replaced_before_the_next_query_fails(
     """pg_terminate_backend, as a database restart or an administrator does: the next
     request gets a new connection, not an error."""
     before = backend_pid()
-    with another_connection() as admin:
+    with another_connection(connection.settings_dict) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [before])
 
         def gone() -> bool:

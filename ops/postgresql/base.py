@@ -6,12 +6,17 @@ about a tenth of what the session, the user and the middleware cost a signed-in 
 2-CPU machine. Between two requests the server has nothing to say on a connection it keeps;
 one it closed (a restart, pg_terminate_backend, an idle timeout) has its last message and the
 end of the stream waiting on the socket. So: nothing to read, and the connection is as good as
-after its last answer; something to read, and Django's own check decides.
+after its last answer; something to read, or a transaction left failed (where `SELECT 1` would
+fail too), and Django's own check decides.
 """
 
 import select
 
 from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
+
+# Where the server's silence says what `SELECT 1` would: no query running, none failed.
+QUIET = (TransactionStatus.IDLE, TransactionStatus.INTRANS)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -22,8 +27,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             socket = self.connection.fileno()
         except base.Database.Error:  # closed already
             return False
-        waiting = select.poll()
-        waiting.register(socket, select.POLLIN)
-        if not waiting.poll(0):
-            return True
+        if self.connection.info.transaction_status in QUIET:
+            waiting = select.poll()
+            waiting.register(socket, select.POLLIN)
+            if not waiting.poll(0):
+                return True
         return super().is_usable()

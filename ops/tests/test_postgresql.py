@@ -2,7 +2,7 @@
 replaces a connection that the server closed and keeps one that works."""
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import DataError, close_old_connections, connection
 
 from harness.postgres import another_connection
 from harness.waiting import wait_until
@@ -46,3 +46,16 @@ def test_a_connection_the_server_closed_is_replaced_before_the_next_query_fails(
     close_old_connections()
     after = backend_pid()
     assert after != before
+
+
+def test_a_connection_left_in_a_failed_transaction_is_replaced():
+    """Code that opened a transaction by hand and let a statement fail: the server stays
+    silent, but every query would fail until a rollback. The next request gets a new
+    connection, as with Django's own check."""
+    before = backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        with pytest.raises(DataError, match="division by zero"):
+            cursor.execute("SELECT 1 / 0")
+    close_old_connections()
+    assert backend_pid() != before
